@@ -1,0 +1,1 @@
+"""The embedded serving engine: vLLM's OpenAI server subset on transformers + peft."""
