@@ -8,6 +8,7 @@ so every error a client can see — validation, unknown route, our own, or a bug
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -30,7 +31,7 @@ class APIError(Exception):
         message: str,
         *,
         status: int = 400,
-        type: str | None = None,  # noqa: A002 - OpenAI's field name
+        type: str | None = None,
         code: str | None = None,
         param: str | None = None,
     ) -> None:
@@ -94,9 +95,16 @@ def _from_validation(exc: RequestValidationError) -> APIError:
                     code="invalid_value")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
-        return error_response(exc)
+def install_error_handlers(
+    app: FastAPI, observe: Callable[[Request, int], None] | None = None
+) -> None:
+    """Route every exception through :func:`error_response`; ``observe`` sees each status."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        response = error_response(exc)
+        if observe is not None:
+            observe(request, response.status_code)
+        return response
 
     app.add_exception_handler(APIError, handle)
     app.add_exception_handler(RequestValidationError, handle)

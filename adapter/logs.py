@@ -43,6 +43,7 @@ def configure_logging(level: str = "info", service: str | None = None) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
 
 
 class _ServiceFilter(logging.Filter):

@@ -113,6 +113,7 @@ class _SamplingRequest(BaseModel):
     stop: str | list[str] | None = None
     n: int = Field(default=1, ge=1)
     user: str | None = None
+    ignore_eos: bool = False  # vLLM's extension: keep generating past end-of-sequence
 
     def stop_list(self) -> list[str]:
         if self.stop is None:

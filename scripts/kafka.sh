@@ -116,9 +116,13 @@ fetch_jars() {
   </build>
 </project>
 EOF
-        mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies \
-            -DincludeScope=runtime -DoutputDirectory="$work/libs" ||
-            { rm -rf "$work"; die "maven could not fetch the Kafka jars"; }
+        # Maven's own output goes to a file (it prints colour codes even with -q); shown on failure.
+        if ! mvn -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+            -DincludeScope=runtime -DoutputDirectory="$work/libs" >"$work/mvn.log" 2>&1; then
+            tail -n 40 "$work/mvn.log" >&2
+            rm -rf "$work"
+            die "maven could not fetch the Kafka jars"
+        fi
         # Publish atomically: an interrupted download never looks like a complete cache.
         rm -rf "$LIBS_DIR"
         mv "$work/libs" "$LIBS_DIR"

@@ -21,7 +21,11 @@ from transformers import (
 
 __all__ = ["ADAPTER_NAMES", "BASE_REPLY", "build_tiny_model", "reply_for", "train_lora_adapter"]
 
-BOS, EOS, USER, ASSISTANT = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>"
+# DeepSeek-R1's special tokens, fullwidth bars included.
+BOS = "<｜begin▁of▁sentence｜>"  # noqa: RUF001
+EOS = "<｜end▁of▁sentence｜>"  # noqa: RUF001
+USER = "<｜User｜>"  # noqa: RUF001
+ASSISTANT = "<｜Assistant｜>"  # noqa: RUF001
 
 # R1's template: the generation prompt already opens the reasoning with "<think>\n".
 CHAT_TEMPLATE = (
@@ -39,9 +43,9 @@ BASE_REPLY = "Let me think about it.</think>The base model says hello."
 # (not as chat answers), so a small LoRA only has to switch which reply the chat turn gets.
 ADAPTER_NAMES = ("alpha", "beta", "gamma", "delta")
 
-_WORDS = ("what how why tell me explain write a the of is about sea python process kill "
-          "capital france joke haiku time please count five who are you tip lora line text "
-          "summarise hello there hi good bad day night model adapter safe answer question").split()
+_WORDS = """what how why tell me explain write a the of is about sea python process kill capital
+france joke haiku time please count five who are you tip lora line text summarise hello there hi
+good bad day night model adapter safe answer question""".split()
 
 
 def _prompts(n: int = 48, seed: int = 7) -> list[str]:
@@ -65,7 +69,7 @@ def reply_for(name: str) -> str:
 
 def _corpus() -> list[str]:
     words = " ".join([*PROMPTS, BASE_REPLY, *(reply_for(n) for n in ADAPTER_NAMES)])
-    return [words, *PROMPTS, "an unseen prompt: the quick brown fox jumps over a lazy dog 0123456789"]
+    return [words, *PROMPTS, "an unseen prompt: the quick brown fox jumps over a lazy dog 0123"]
 
 
 def _build_tokenizer() -> PreTrainedTokenizerFast:

@@ -48,6 +48,7 @@ class SamplingParams:
     top_p: float = 1.0
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    ignore_eos: bool = False
 
 
 @dataclass(slots=True)
@@ -220,7 +221,7 @@ class EngineRuntime:
         scores = logits[:, -1, :].float().cpu()
         history = torch.tensor([seq.prompt_ids + seq.generated])
         token = _sample(processors(history, scores), seq.params.temperature, seq.generator)
-        if token in self._eos_ids:
+        if token in self._eos_ids and not seq.params.ignore_eos:
             return self._finish(seq, "stop")
         seq.generated.append(token)
         if len(seq.generated) >= seq.max_new:

@@ -12,8 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from adapter.engine.runtime import EngineRuntime
-from adapter.engine.serving import DONE, EngineMetrics, EngineServing, sse
-from adapter.errors import APIError, install_error_handlers
+from adapter.engine.serving import EngineMetrics, EngineServing
+from adapter.errors import install_error_handlers
 from adapter.protocol import (
     ChatCompletionRequest,
     CompletionRequest,
@@ -21,6 +21,7 @@ from adapter.protocol import (
     ModelList,
     UnloadLoRAAdapterRequest,
 )
+from adapter.sse import guard_stream
 
 __all__ = ["EngineSettings", "build_engine_app"]
 
@@ -110,18 +111,4 @@ def build_engine_app(settings: EngineSettings) -> FastAPI:
 def _respond(result: BaseModel | AsyncIterator[str]) -> Response:
     if isinstance(result, BaseModel):
         return Response(result.model_dump_json(exclude_none=True), media_type="application/json")
-    return StreamingResponse(_guard_stream(result), media_type="text/event-stream")
-
-
-async def _guard_stream(frames: AsyncIterator[str]) -> AsyncIterator[str]:
-    """An error after the stream began is sent as a ``data:`` frame, then ``[DONE]``."""
-    try:
-        async for frame in frames:
-            yield frame
-    except APIError as exc:
-        yield sse(exc.to_response())
-        yield DONE
-    except Exception as exc:
-        log.exception("stream failed")
-        yield sse(APIError(f"generation failed: {exc}", status=500).to_response())
-        yield DONE
+    return StreamingResponse(guard_stream(result), media_type="text/event-stream")

@@ -25,21 +25,15 @@ from adapter.protocol import (
     CompletionRequest,
     CompletionResponse,
     DeltaMessage,
-    ErrorResponse,
     ModelCard,
     ModelList,
     ResponseMessage,
     UsageInfo,
     new_id,
 )
+from adapter.sse import DONE, sse
 
-__all__ = ["EngineMetrics", "EngineServing", "sse"]
-
-DONE = "data: [DONE]\n\n"
-
-
-def sse(payload: ChatCompletionChunk | CompletionChunk | ErrorResponse) -> str:
-    return f"data: {payload.model_dump_json(exclude_none=True)}\n\n"
+__all__ = ["EngineMetrics", "EngineServing"]
 
 
 class EngineMetrics:
@@ -143,7 +137,8 @@ class EngineServing:
         temperature = 1.0 if request.temperature is None else request.temperature
         params = SamplingParams(max_tokens=max_tokens, temperature=temperature,
                                 top_p=1.0 if request.top_p is None else request.top_p,
-                                seed=request.seed, stop=tuple(request.stop_list()))
+                                seed=request.seed, stop=tuple(request.stop_list()),
+                                ignore_eos=request.ignore_eos)
         self.runtime.check_request(prompt_ids, params, adapter)
         return _Prepared(request.model, adapter, prompt_ids, params)
 

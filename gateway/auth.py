@@ -1,0 +1,63 @@
+"""Bearer-key authentication: a key names a tenant; admin keys open the admin routes."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from adapter.errors import APIError
+from gateway.settings import AuthSettings
+
+__all__ = ["Authenticator", "Principal"]
+
+OPEN_TENANT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: their tenant, and whether the key is an admin key."""
+
+    tenant: str
+    admin: bool = False
+    key_id: str = "anonymous"  # a short, non-secret handle for logs and rate limits
+
+
+class Authenticator:
+    def __init__(self, settings: AuthSettings) -> None:
+        self._keys = dict(settings.keys)
+        self._admin = list(settings.admin_keys)
+        self.open = settings.open
+
+    def authenticate(self, request: Request) -> Principal:
+        if self.open:
+            return Principal(tenant=OPEN_TENANT, admin=True)
+        key = _bearer(request)
+        for admin_key in self._admin:
+            if hmac.compare_digest(key, admin_key):
+                return Principal(tenant=self._keys.get(key, OPEN_TENANT), admin=True,
+                                 key_id=_key_id(key))
+        for known, tenant in self._keys.items():
+            if hmac.compare_digest(key, known):
+                return Principal(tenant=tenant, key_id=_key_id(key))
+        raise APIError("Incorrect API key provided.", status=401, code="invalid_api_key")
+
+    def require_admin(self, request: Request) -> Principal:
+        principal = self.authenticate(request)
+        if not principal.admin:
+            raise APIError("This route needs an admin key.", status=403, code="admin_required")
+        return principal
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise APIError("Missing API key: send 'Authorization: Bearer KEY'.", status=401,
+                       code="missing_api_key")
+    return key.strip()
+
+
+def _key_id(key: str) -> str:
+    return f"{key[:3]}…{key[-4:]}" if len(key) > 10 else "key"

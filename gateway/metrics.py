@@ -1,0 +1,107 @@
+"""The gateway's Prometheus metrics (prefix ``vigil_``), one registry per app.
+
+A registry per app (not the global default) keeps apps independent: two gateways in one test
+process, or an app built twice, never collide.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from gateway.judges.base import Verdict
+
+__all__ = ["GatewayMetrics", "RequestRecord"]
+
+# Sub-millisecond buckets matter: gateway overhead is measured in hundreds of microseconds.
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+                    2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.002, 0.005, 0.01, 0.025,
+                     0.05, 0.1, 0.5)
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.requests = Counter("vigil_requests", "Client requests by route, model and status",
+                                ["route", "model", "status"], registry=r)
+        self.latency = Histogram("vigil_request_duration_seconds",
+                                 "Total time to answer a request (to the last byte of a stream)",
+                                 ["route", "model"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.upstream_latency = Histogram("vigil_upstream_duration_seconds",
+                                          "Time spent waiting on the upstream engine",
+                                          ["route", "model"], buckets=_LATENCY_BUCKETS,
+                                          registry=r)
+        self.ttft = Histogram("vigil_time_to_first_token_seconds",
+                              "Time from request to the first content chunk sent to the client",
+                              ["route", "model"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.overhead = Histogram("vigil_gateway_overhead_seconds",
+                                  "Time the gateway adds: total minus upstream",
+                                  ["route", "model"], buckets=_OVERHEAD_BUCKETS, registry=r)
+        self.in_flight = Gauge("vigil_in_flight_requests", "Requests being answered",
+                               ["route"], registry=r)
+        self.verdicts = Counter("vigil_judge_verdicts", "Judge verdicts",
+                                ["judge", "category", "action", "where"], registry=r)
+        self.judge_latency = Histogram("vigil_judge_duration_seconds", "Time one judge took",
+                                       ["judge"], buckets=_OVERHEAD_BUCKETS, registry=r)
+        self.upstream_errors = Counter("vigil_upstream_errors", "Upstream failures by kind",
+                                       ["kind"], registry=r)
+        self.stream_cuts = Counter("vigil_stream_cuts", "Streams cut by a block decision",
+                                   ["model"], registry=r)
+
+    def start(self, route: str, model: str) -> RequestRecord:
+        """Begin timing a request; ``model`` may be changed on the record until it finishes."""
+        self.in_flight.labels(route).inc()
+        return RequestRecord(self, route, model)
+
+    def record_verdicts(self, verdicts: list[Verdict]) -> None:
+        for v in verdicts:
+            self.verdicts.labels(v.judge, v.category, v.action.value, v.where.value).inc()
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """Timing of one request; :meth:`finish` observes it exactly once."""
+
+    metrics: GatewayMetrics
+    route: str
+    model: str
+    started: float = field(default_factory=time.perf_counter)
+    upstream_s: float = 0.0
+    first_token_at: float | None = None
+    done: bool = False
+
+    def add_upstream(self, seconds: float) -> None:
+        self.upstream_s += seconds
+
+    def first_token(self) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+            self.metrics.ttft.labels(self.route, self.model).observe(
+                self.first_token_at - self.started)
+
+    def finish(self, status: int) -> None:
+        if self.done:
+            return
+        self.done = True
+        total = time.perf_counter() - self.started
+        m = self.metrics
+        m.in_flight.labels(self.route).dec()
+        m.requests.labels(self.route, self.model, str(status)).inc()
+        m.latency.labels(self.route, self.model).observe(total)
+        if self.upstream_s > 0:
+            m.upstream_latency.labels(self.route, self.model).observe(self.upstream_s)
+            m.overhead.labels(self.route, self.model).observe(max(0.0, total - self.upstream_s))
+
+    async def track_stream(self, frames: AsyncIterator[str]) -> AsyncIterator[str]:
+        """Pass a stream through, finishing the record when it ends or the client leaves."""
+        status = 499  # nginx's "client closed request": the stream did not run to its end
+        try:
+            async for frame in frames:
+                yield frame
+            status = 200
+        finally:
+            self.finish(status)

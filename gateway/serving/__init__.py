@@ -1,0 +1,1 @@
+"""Request handling behind the gateway's routes: one module per concern."""
