@@ -9,7 +9,7 @@
 # Environment:
 #   KAFKA_PORT             client listener on 127.0.0.1 (default 9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller listener (default KAFKA_PORT+1)
-#   KAFKA_DATA_DIR         config, logs, pid file and topic data (default $VIGIL_CACHE/kafka-data/PORT)
+#   KAFKA_DATA_DIR         config, logs, pid file, topic data (default $VIGIL_CACHE/kafka-data/PORT)
 #   VIGIL_CACHE            cache root (default <repo>/.cache); jars go to kafka/<version>/libs
 #   KAFKA_VERSION          org.apache.kafka:kafka_2.13 version, 3.x only (default 3.9.2)
 #   KAFKA_HEAP_OPTS        default "-Xms64m -Xmx512m"
@@ -162,6 +162,10 @@ transaction.state.log.min.isr=1
 offsets.topic.num.partitions=1
 transaction.state.log.num.partitions=1
 group.initial.rebalance.delay.ms=0
+# After a crash (SIGKILL) the restarted broker cannot re-register until the controller expires
+# its old session (DUPLICATE_BROKER_REGISTRATION): 9 s by default, which crash tests would pay.
+broker.session.timeout.ms=3000
+broker.heartbeat.interval.ms=500
 
 # Small thread pools: this broker serves tests, not traffic.
 num.network.threads=2
@@ -222,7 +226,7 @@ format_storage() {
 
 # Ask the broker for its topic list with kafka-python, as a real client would.
 python_probe() {
-    "$PYTHON" - "127.0.0.1:$KAFKA_PORT" <<'EOF' >/dev/null 2>&1
+    timeout 20 "$PYTHON" - "127.0.0.1:$KAFKA_PORT" <<'EOF' >/dev/null 2>&1
 import sys
 from kafka import KafkaAdminClient
 
@@ -247,9 +251,10 @@ wait_ready() {
             exit 1
         fi
         # Only look at log lines written by this run (the log is appended to across restarts).
+        # Not 'grep -q': its early exit can SIGPIPE tail, which pipefail reports as a failure.
         if port_open "$KAFKA_PORT" &&
             tail -c "+$((log_offset + 1))" "$LOG_DIR/server.log" 2>/dev/null |
-            grep -q 'Kafka Server started'; then
+            grep 'Kafka Server started' >/dev/null; then
             if [[ "$use_python" == 0 ]] || python_probe; then
                 return 0
             fi

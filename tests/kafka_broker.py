@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,7 +53,7 @@ class KafkaBrokerError(RuntimeError):
 
 
 class KafkaBroker:
-    """One broker process: ``start()``, ``stop()``, ``is_running()``, ``bootstrap``.
+    """One broker process: ``start()``, ``stop()``, ``kill()``, ``is_running()``, ``bootstrap``.
 
     With no ``data_dir`` a temporary directory is made and removed by :meth:`close`.
     """
@@ -113,6 +115,18 @@ class KafkaBroker:
         proc = self._run("stop", timeout=120)
         if proc.returncode != 0:
             raise KafkaBrokerError(f"kafka.sh stop failed:\n{proc.stdout}{proc.stderr}")
+
+    def kill(self) -> None:
+        """Crash the broker (SIGKILL, no clean shutdown), as an outage test may want."""
+        pid_file = self.data_dir / "kafka.pid"
+        if not self.is_running():
+            return
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid_file.unlink(missing_ok=True)
 
     def is_running(self) -> bool:
         return self._run("status", timeout=30).returncode == 0

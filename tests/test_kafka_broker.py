@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka_broker import KafkaBroker, unavailable_reason
+
+from tests.kafka_broker import KafkaBroker, unavailable_reason
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,16 @@ def test_restart_keeps_messages_and_offsets(broker: KafkaBroker) -> None:
     _produce(broker.bootstrap, topic, second)
     resumed = _consume(broker.bootstrap, topic, expected=len(second), group=group)
     assert sorted(v["i"] for v in resumed) == [5, 6, 7]
+
+
+def test_restart_after_crash(broker: KafkaBroker) -> None:
+    topic = _topic("crash")
+    _create_topic(broker.bootstrap, topic)
+    _produce(broker.bootstrap, topic, [{"i": i} for i in range(3)])  # acks=all: on disk
+
+    broker.kill()  # SIGKILL: no clean shutdown, the log is recovered on the next start
+    assert not broker.is_running()
+    broker.start()
+
+    got = _consume(broker.bootstrap, topic, expected=3)
+    assert sorted(v["i"] for v in got) == [0, 1, 2]

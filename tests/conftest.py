@@ -1,0 +1,61 @@
+"""Shared fixtures: tiny models built once per session, a real engine, gateways on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openai import OpenAI
+
+from gateway.app import build_app
+from gateway.settings import GatewaySettings
+from tests.servers import EngineProcess, ThreadedServer
+from tests.tinymodel import build_tiny_model, train_lora_adapter
+
+ENGINE_MODEL = "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny R1-style base model and three LoRA adapters, trained offline in seconds."""
+    root = tmp_path_factory.mktemp("models")
+    base = build_tiny_model(root / "base")
+    paths = {"base": base}
+    for name in ("alpha", "beta", "gamma"):
+        paths[name] = train_lora_adapter(base, root / name, name)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def engine(tiny_models: dict[str, Path]) -> Iterator[EngineProcess]:
+    """`vigil engine` serving the tiny model as 'tiny', with adapter 'alpha' loaded at start."""
+    proc = EngineProcess(tiny_models["base"], name=ENGINE_MODEL,
+                         loras={"alpha": tiny_models["alpha"]}).start()
+    yield proc
+    proc.stop()
+
+
+GatewayFactory = Callable[..., ThreadedServer]
+
+
+@pytest.fixture
+def make_gateway(engine: EngineProcess) -> Iterator[GatewayFactory]:
+    """Start gateways with settings overrides; by default in front of the session engine."""
+    servers: list[ThreadedServer] = []
+
+    def start(**overrides: Any) -> ThreadedServer:
+        overrides.setdefault("upstream", {"url": engine.url})
+        settings = GatewaySettings(**overrides)
+        server = ThreadedServer(build_app(settings)).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+def client_for(server: ThreadedServer, key: str = "none", **kwargs: Any) -> OpenAI:
+    return OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0, **kwargs)
