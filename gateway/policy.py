@@ -46,15 +46,16 @@ class Policy:
 
 
 def redact(text: str, verdicts: list[Verdict]) -> str:
-    """Replace the spans of every ``redact`` verdict in ``text`` with ``[REDACTED]``."""
-    spans = sorted(
-        ((s.start, s.end) for v in verdicts if v.action is Action.REDACT for s in v.spans),
-        reverse=True,
-    )
-    end_limit = len(text)
+    """Replace the spans of every ``redact`` verdict in ``text`` with ``[REDACTED]``;
+    overlapping spans (two judges, or two patterns) become one marker."""
+    spans = sorted((s.start, min(s.end, len(text))) for v in verdicts
+                   if v.action is Action.REDACT for s in v.spans)
+    merged: list[list[int]] = []
     for start, end in spans:
-        end = min(end, end_limit)
-        if start < end:
-            text = text[:start] + REDACTED + text[end:]
-            end_limit = start
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        elif start < end:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + REDACTED + text[end:]
     return text

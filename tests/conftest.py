@@ -11,10 +11,19 @@ from openai import OpenAI
 
 from gateway.app import build_app
 from gateway.settings import GatewaySettings
+from tests.kafka_broker import kafka_broker  # noqa: F401  (a session fixture)
 from tests.servers import EngineProcess, ThreadedServer
 from tests.tinymodel import build_tiny_model, train_lora_adapter
 
 ENGINE_MODEL = "tiny"
+# Tests using these fixtures start real servers or build models: `make test-unit` skips them.
+_INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -183,3 +183,10 @@ def train_lora_adapter(base: Path, directory: Path, name: str, *, rank: int = 8,
         _check_reply(peft_model, tok, reply_for(name))
     peft_model.save_pretrained(directory)
     return directory
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else ".cache/models/tiny")
+    print(f"tiny model ready at {build_tiny_model(target)}")

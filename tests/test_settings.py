@@ -1,0 +1,58 @@
+"""Configuration: YAML file, VIGIL_* environment overrides, code overrides, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.settings import load_settings
+
+YAML = """
+upstream:
+  url: http://engine:8000
+  read_timeout_s: 30
+models:
+  vigil: safety-000001
+  vigil-base: {upstream: base}
+auth:
+  keys: {sk-a: team-a}
+judges:
+  phrase: {enabled: true, phrases: [secret sauce]}
+"""
+
+
+def test_yaml_env_and_overrides_in_that_order(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "vigil.yaml"
+    path.write_text(YAML)
+    settings = load_settings(path)
+    assert settings.upstream.url == "http://engine:8000"
+    assert settings.models["vigil"].upstream == "safety-000001"
+    assert settings.judges.phrase.phrases == ["secret sauce"]
+    monkeypatch.setenv("VIGIL_UPSTREAM__READ_TIMEOUT_S", "12")
+    monkeypatch.setenv("VIGIL_SERVER__PORT", "9999")
+    settings = load_settings(path, server={"host": "0.0.0.0"})
+    assert settings.upstream.read_timeout_s == 12
+    assert settings.upstream.url == "http://engine:8000"  # untouched keys keep the file's value
+    assert (settings.server.host, settings.server.port) == ("0.0.0.0", 9999)
+
+
+def test_unknown_key_is_rejected_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "vigil.yaml"
+    path.write_text("upstream:\n  urll: http://x\n")
+    with pytest.raises(ValidationError, match="urll"):
+        load_settings(path)
+
+
+def test_bad_regex_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "vigil.yaml"
+    path.write_text("judges:\n  phrase: {patterns: ['(unclosed']}\n")
+    with pytest.raises(ValidationError, match="invalid regular expression"):
+        load_settings(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="config file not found"):
+        load_settings(tmp_path / "nope.yaml")
