@@ -29,6 +29,8 @@ __all__ = [
     "DeltaMessage",
     "ErrorInfo",
     "ErrorResponse",
+    "FeedbackRequest",
+    "FeedbackResponse",
     "LoadLoRAAdapterRequest",
     "ModelCard",
     "ModelList",
@@ -145,6 +147,25 @@ class CompletionRequest(_SamplingRequest):
 class LoadLoRAAdapterRequest(BaseModel):
     lora_name: str = Field(min_length=1)
     lora_path: str = Field(min_length=1)
+
+
+class FeedbackRequest(BaseModel):
+    """``POST /v1/feedback``: a rating of a response the gateway served (Vigil's extension)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_id: str = Field(min_length=1, max_length=200)
+    rating: Literal["up", "down"]
+    category: str | None = Field(default=None, max_length=100)
+    comment: str | None = Field(default=None, max_length=4000)
+    correction: str | None = Field(default=None, max_length=32000)
+
+
+class FeedbackResponse(_Wire):
+    id: str
+    object: Literal["feedback"] = "feedback"
+    response_id: str
+    accepted_correction: bool = False
 
 
 class UnloadLoRAAdapterRequest(BaseModel):

@@ -21,6 +21,7 @@ class Principal:
 
     tenant: str
     admin: bool = False
+    reviewer: bool = False
     key_id: str = "anonymous"  # a short, non-secret handle for logs and rate limits
 
 
@@ -28,19 +29,21 @@ class Authenticator:
     def __init__(self, settings: AuthSettings) -> None:
         self._keys = dict(settings.keys)
         self._admin = list(settings.admin_keys)
+        self._reviewers = list(settings.reviewer_keys)
         self.open = settings.open
 
     def authenticate(self, request: Request) -> Principal:
         if self.open:
             return Principal(tenant=OPEN_TENANT, admin=True)
         key = _bearer(request)
+        reviewer = any(hmac.compare_digest(key, k) for k in self._reviewers)
         for admin_key in self._admin:
             if hmac.compare_digest(key, admin_key):
                 return Principal(tenant=self._keys.get(key, OPEN_TENANT), admin=True,
-                                 key_id=_key_id(key))
+                                 reviewer=reviewer, key_id=_key_id(key))
         for known, tenant in self._keys.items():
             if hmac.compare_digest(key, known):
-                return Principal(tenant=tenant, key_id=_key_id(key))
+                return Principal(tenant=tenant, reviewer=reviewer, key_id=_key_id(key))
         raise APIError("Incorrect API key provided.", status=401, code="invalid_api_key")
 
     def require_admin(self, request: Request) -> Principal:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from gateway.events.metrics import EventMetrics
 from gateway.judges.base import Verdict
 
 __all__ = ["GatewayMetrics", "RequestRecord"]
@@ -51,6 +52,7 @@ class GatewayMetrics:
                                        ["kind"], registry=r)
         self.stream_cuts = Counter("vigil_stream_cuts", "Streams cut by a block decision",
                                    ["model"], registry=r)
+        self.events = EventMetrics(r)
 
     def start(self, route: str, model: str) -> RequestRecord:
         """Begin timing a request; ``model`` may be changed on the record until it finishes."""

@@ -82,6 +82,7 @@ class StreamGuard(Generic[T]):
         self._latest: list[Verdict] = []  # the newest verdicts: they cover all text so far
         self._worst: dict[tuple[str, str, Where], Verdict] = {}
         self.decision = Decision()
+        self._closed = False
 
     def push(self, item: T, content: str, reasoning: str) -> list[Released[T]]:
         """Judge an item's new text; return the items now old enough to release.
@@ -111,11 +112,17 @@ class StreamGuard(Generic[T]):
         return released
 
     def finish(self) -> list[Released[T]]:
-        """The stream ended: release what is held and count the stream's verdicts once."""
+        """The stream ended: release what is held, then :meth:`close`."""
         released = [self._release(h) for h in self._held]
-        self._held.clear()
-        self._pipeline.metrics.record_verdicts(list(self._worst.values()))
+        self.close()
         return released
+
+    def close(self) -> None:
+        """Drop what is held and count the stream's verdicts, once per stream."""
+        self._held.clear()
+        if not self._closed:
+            self._closed = True
+            self._pipeline.metrics.record_verdicts(list(self._worst.values()))
 
     def _observe(self, verdicts: list[Verdict], ranges: dict[Where, tuple[int, int]]) -> None:
         decision = self._pipeline.policy.decide(verdicts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
@@ -23,12 +23,16 @@ from gateway.judges.base import Action
 
 __all__ = [
     "AuthSettings",
+    "EventsSettings",
+    "FeedbackSettings",
     "GatewaySettings",
+    "KafkaSettings",
     "ModelAlias",
     "PhraseJudgeSettings",
     "PolicyRule",
     "PolicySettings",
     "ServerSettings",
+    "TopicSettings",
     "UpstreamSettings",
     "load_settings",
 ]
@@ -70,6 +74,10 @@ class AuthSettings(_Section):
         description="API key -> tenant. Empty (and no admin keys) means the gateway is open.")
     admin_keys: list[str] = Field(default_factory=list,
                                   description="Keys allowed on admin routes.")
+    reviewer_keys: list[str] = Field(
+        default_factory=list,
+        description="Keys whose feedback corrections may become training targets. A reviewer "
+                    "key must also be listed in `keys` (for its tenant) or `admin_keys`.")
 
     @property
     def open(self) -> bool:
@@ -122,6 +130,61 @@ class PolicySettings(_Section):
                     "passed them; the most text that can reach a client before a block.")
 
 
+class TopicSettings(_Section):
+    flagged: str = Field(default="vigil.flagged", description="Flagged exchanges.")
+    samples: str = Field(default="vigil.samples", description="Sampled clean exchanges.")
+    feedback: str = Field(default="vigil.feedback", description="Ratings and corrections.")
+    adapters: str = Field(default="vigil.adapters", description="Adapter lifecycle events.")
+    dead_letter: str = Field(default="vigil.deadletter",
+                             description="Messages the consumer could not read.")
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: list[str] = Field(default_factory=lambda: ["127.0.0.1:9092"],
+                                         description="host:port of one or more brokers.")
+    client_id: str = Field(default="vigil-gateway", description="Kafka client id.")
+    compression_type: Literal["gzip", "none"] = Field(
+        default="gzip", description="Producer compression (gzip needs no native library).")
+    linger_ms: int = Field(default=5, ge=0, description="Producer batching delay.")
+    batch_size: int = Field(default=131072, ge=1024, description="Producer batch bytes.")
+    request_timeout_ms: int = Field(default=5000, ge=100,
+                                    description="One produce request's timeout.")
+    delivery_timeout_ms: int = Field(
+        default=15000, ge=100,
+        description="After this long undelivered, a batch goes to the spool instead.")
+    security: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Passed through to kafka-python: security_protocol, sasl_mechanism, "
+                    "sasl_plain_username, sasl_plain_password, ssl_cafile, ssl_certfile ...")
+
+
+class EventsSettings(_Section):
+    backend: Literal["none", "kafka", "local"] = Field(
+        default="none", description="Where events go: nowhere, Kafka, or the local log.")
+    local_path: Path = Field(default=Path("vigil-data/events.db"),
+                             description="The embedded log's SQLite file (backend: local).")
+    spool_dir: Path = Field(default=Path("vigil-data/spool"),
+                            description="Where events wait while Kafka is unreachable.")
+    spool_max_bytes: int = Field(default=1 << 30, ge=1 << 16,
+                                 description="Spool disk limit; past it events are dropped "
+                                             "(counted and logged).")
+    queue_size: int = Field(default=10000, ge=1,
+                            description="In-memory queue between requests and the sender.")
+    sample_rate: float = Field(default=0.0, ge=0.0, le=1.0,
+                               description="Share of clean exchanges sent as replay samples.")
+    tenant_sample_rates: dict[str, float] = Field(
+        default_factory=dict, description="Per-tenant override of `sample_rate`.")
+    response_memory: int = Field(default=10000, ge=0,
+                                 description="Served responses remembered for feedback.")
+    topics: TopicSettings = Field(default_factory=TopicSettings, description="Topic names.")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="Kafka client.")
+
+
+class FeedbackSettings(_Section):
+    rate_per_minute: int = Field(default=60, ge=1,
+                                 description="Feedback submissions allowed per key a minute.")
+
+
 class GatewaySettings(BaseSettings):
     """Everything the gateway reads at start. Load with :func:`load_settings`."""
 
@@ -138,6 +201,13 @@ class GatewaySettings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings, description="API keys.")
     judges: JudgesSettings = Field(default_factory=JudgesSettings, description="Judges.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Actions.")
+    events: EventsSettings = Field(default_factory=EventsSettings, description="Event bus.")
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings,
+                                       description="The /v1/feedback route.")
+    trainer: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The trainer's section of the same file; the trainer validates it "
+                    "(trainer/settings.py), the gateway ignores it.")
 
     @model_validator(mode="before")
     @classmethod
@@ -165,14 +235,19 @@ class GatewaySettings(BaseSettings):
         return sources
 
 
-def load_settings(path: str | Path | None = None, **overrides: Any) -> GatewaySettings:
-    """Settings from ``path`` (YAML, optional), the environment and ``overrides``."""
+S = TypeVar("S", bound=GatewaySettings)
+
+
+def load_settings(path: str | Path | None = None, cls: type[S] = GatewaySettings,  # type: ignore[assignment]
+                  **overrides: Any) -> S:
+    """Settings of class ``cls`` from ``path`` (YAML, optional), the environment and
+    ``overrides``."""
     if path is None:
-        return GatewaySettings(**overrides)
+        return cls(**overrides)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
-    from_file = type("GatewaySettingsFromFile", (GatewaySettings,), {
-        "model_config": {**GatewaySettings.model_config, "yaml_file": str(path)},
+    from_file = type(f"{cls.__name__}FromFile", (cls,), {
+        "model_config": {**cls.model_config, "yaml_file": str(path)},
     })
     return from_file(**overrides)

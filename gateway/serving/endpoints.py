@@ -4,7 +4,7 @@ responses and chunks, and how a blocked or redacted answer is written back."""
 from __future__ import annotations
 
 import abc
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -21,6 +21,7 @@ from adapter.protocol import (
     DeltaMessage,
     ResponseMessage,
 )
+from gateway.events.schema import ExchangeMessage
 from gateway.judges.base import Where
 
 __all__ = ["CONTENT_FILTER", "ChatEndpoint", "CompletionEndpoint", "Endpoint"]
@@ -36,12 +37,17 @@ class Endpoint(abc.ABC, Generic[Req, Resp, Chunk]):
     """The per-endpoint half of the proxy; the other half (ProxyService) is shared."""
 
     route: ClassVar[str]
+    kind: ClassVar[Literal["chat", "completions"]]
     response_model: type[Resp]
     chunk_model: type[Chunk]
 
     @abc.abstractmethod
     def input_text(self, request: Req) -> str:
         """The text the input judges see (the latest user turn, or the prompt)."""
+
+    @abc.abstractmethod
+    def exchange_messages(self, request: Req) -> list[ExchangeMessage]:
+        """The request as it is recorded in events."""
 
     @abc.abstractmethod
     def output(self, response: Resp) -> tuple[str, str]:
@@ -71,6 +77,7 @@ class Endpoint(abc.ABC, Generic[Req, Resp, Chunk]):
 
 class ChatEndpoint(Endpoint[ChatCompletionRequest, ChatCompletionResponse, ChatCompletionChunk]):
     route = "/v1/chat/completions"
+    kind = "chat"
     response_model = ChatCompletionResponse
     chunk_model = ChatCompletionChunk
 
@@ -79,6 +86,9 @@ class ChatEndpoint(Endpoint[ChatCompletionRequest, ChatCompletionResponse, ChatC
             if message.role == "user":
                 return message.text()
         return request.messages[-1].text()
+
+    def exchange_messages(self, request: ChatCompletionRequest) -> list[ExchangeMessage]:
+        return [ExchangeMessage(role=m.role, content=m.text()) for m in request.messages]
 
     def output(self, response: ChatCompletionResponse) -> tuple[str, str]:
         if not response.choices:
@@ -118,11 +128,15 @@ class ChatEndpoint(Endpoint[ChatCompletionRequest, ChatCompletionResponse, ChatC
 
 class CompletionEndpoint(Endpoint[CompletionRequest, CompletionResponse, CompletionChunk]):
     route = "/v1/completions"
+    kind = "completions"
     response_model = CompletionResponse
     chunk_model = CompletionChunk
 
     def input_text(self, request: CompletionRequest) -> str:
         return request.prompt_text()
+
+    def exchange_messages(self, request: CompletionRequest) -> list[ExchangeMessage]:
+        return [ExchangeMessage(role="user", content=request.prompt_text())]
 
     def output(self, response: CompletionResponse) -> tuple[str, str]:
         return (response.choices[0].text if response.choices else ""), ""

@@ -1,22 +1,24 @@
 """The shared request path: resolve the alias, judge the input, relay upstream, judge the
-output, act. Returns a response model or an SSE iterator; the router picks by type."""
+output, act, record. Returns a response model or an SSE iterator; the router picks by type."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from adapter.errors import APIError
-from adapter.protocol import ErrorResponse
+from adapter.protocol import ErrorResponse, new_id
 from adapter.sse import DONE, sse
-from gateway.auth import Principal
+from gateway.events.recorder import ExchangeRecorder, RequestInfo
+from gateway.events.schema import Exchange, VerdictRecord
 from gateway.judges.base import Action, ExchangeContext, Where
 from gateway.metrics import GatewayMetrics, RequestRecord
 from gateway.moderation import JudgePipeline, Released, StreamGuard
-from gateway.policy import redact
+from gateway.policy import Decision, redact
 from gateway.serving.endpoints import CONTENT_FILTER, Endpoint
 from gateway.serving.models import ModelRouter
 from gateway.upstream import UpstreamClient, UpstreamStream
@@ -24,28 +26,44 @@ from gateway.upstream import UpstreamClient, UpstreamStream
 __all__ = ["ProxyService"]
 
 
+@dataclass(slots=True)
+class _Turn:
+    """One request on its way through the proxy."""
+
+    endpoint: Endpoint[Any, Any, Any]
+    request: Any
+    info: RequestInfo
+    alias: str
+    upstream_model: str
+    context: ExchangeContext
+    decision: Decision = field(default_factory=Decision)
+
+
 class ProxyService:
     def __init__(self, upstream: UpstreamClient, models: ModelRouter, pipeline: JudgePipeline,
-                 metrics: GatewayMetrics) -> None:
+                 metrics: GatewayMetrics, recorder: ExchangeRecorder) -> None:
         self.upstream = upstream
         self.models = models
         self.pipeline = pipeline
         self.metrics = metrics
+        self.recorder = recorder
 
-    async def handle(self, endpoint: Endpoint[Any, Any, Any], request: Any,
-                     principal: Principal, record: RequestRecord) -> BaseModel | AsyncIterator[str]:
+    async def handle(self, endpoint: Endpoint[Any, Any, Any], request: Any, info: RequestInfo,
+                     record: RequestRecord) -> BaseModel | AsyncIterator[str]:
         alias = request.model
-        upstream_model = await self.models.resolve(alias)
+        turn = _Turn(endpoint, request, info, alias, await self.models.resolve(alias),
+                     ExchangeContext(tenant=info.tenant, model_alias=alias,
+                                     request_text=endpoint.input_text(request)))
         record.model = alias
-        context = ExchangeContext(tenant=principal.tenant, model_alias=alias,
-                                  request_text=endpoint.input_text(request))
-        if self.pipeline.judges and self.pipeline.judge_input(context).blocked:
-            return self._refuse(endpoint, alias, stream=request.stream)
+        if self.pipeline.judges:
+            turn.decision = self.pipeline.judge_input(turn.context)
+            if turn.decision.blocked:
+                return self._refuse(turn)
         body = request.model_dump(exclude_unset=True)
-        body["model"] = upstream_model
+        body["model"] = turn.upstream_model
         if request.stream:
             stream = await self.upstream.open_stream(endpoint.route, body)
-            return self._relay(endpoint, alias, stream, context, record)
+            return self._relay(turn, stream, record)
         started = time.perf_counter()
         raw = await self.upstream.post_json(endpoint.route, body)
         record.add_upstream(time.perf_counter() - started)
@@ -55,40 +73,58 @@ class ProxyService:
             self.metrics.upstream_errors.labels("malformed").inc()
             raise APIError(f"upstream sent a malformed response: {exc.error_count()} error(s)",
                            status=502, type="upstream_error", code="upstream_malformed") from exc
+        content, reasoning = endpoint.output(response)
+        finish = response.choices[0].finish_reason if response.choices else None
         if self.pipeline.judges:
-            self._moderate(endpoint, response, context)
+            self._moderate(turn, response, content, reasoning)
+        self._record(turn, response.id, content, reasoning, finish)
         response.model = alias
         return response
 
-    def _moderate(self, endpoint: Endpoint[Any, Any, Any], response: BaseModel,
-                  context: ExchangeContext) -> None:
-        content, reasoning = endpoint.output(response)
-        decision = self.pipeline.judge_output(content, reasoning, context)
+    def _moderate(self, turn: _Turn, response: BaseModel, content: str, reasoning: str) -> None:
+        decision = self.pipeline.judge_output(content, reasoning, turn.context)
+        turn.decision = turn.decision.merge(decision)
         if decision.blocked:
-            endpoint.rewrite(response, self.pipeline.policy.blocked_message, None, CONTENT_FILTER)
+            turn.endpoint.rewrite(response, self.pipeline.policy.blocked_message, None,
+                                  CONTENT_FILTER)
         elif decision.action is Action.REDACT:
             out = [v for v in decision.verdicts if v.where is Where.OUTPUT]
             thought = [v for v in decision.verdicts if v.where is Where.REASONING]
-            endpoint.rewrite(response, redact(content, out) if content else None,
-                             redact(reasoning, thought) if reasoning else None)
+            turn.endpoint.rewrite(response, redact(content, out) if content else None,
+                                  redact(reasoning, thought) if reasoning else None)
 
-    def _refuse(self, endpoint: Endpoint[Any, Any, Any], alias: str,
-                stream: bool) -> BaseModel | AsyncIterator[str]:
+    def _record(self, turn: _Turn, response_id: str, content: str, reasoning: str,
+                finish_reason: str | None) -> None:
+        """Hand the exchange as upstream produced it (the flagged text is what the trainer
+        learns to avoid) to the recorder, with what the gateway did about it."""
+        exchange = Exchange(
+            route=turn.endpoint.kind, model_alias=turn.alias,
+            upstream_model=turn.upstream_model, response_id=response_id,
+            messages=turn.endpoint.exchange_messages(turn.request), content=content,
+            reasoning=reasoning, finish_reason=finish_reason, action=turn.decision.action,
+            verdicts=[VerdictRecord.of(v) for v in turn.decision.verdicts])
+        self.recorder.record(turn.info, exchange)
+
+    def _refuse(self, turn: _Turn) -> BaseModel | AsyncIterator[str]:
         """Answer a request blocked on input, without calling upstream."""
-        blocked = endpoint.blocked_response(alias, self.pipeline.policy.blocked_message)
-        if not stream:
+        message = self.pipeline.policy.blocked_message
+        blocked = turn.endpoint.blocked_response(turn.alias, message)
+        self._record(turn, blocked.id, "", "", CONTENT_FILTER)
+        if not turn.request.stream:
             return blocked
 
         async def frames() -> AsyncIterator[str]:
-            yield sse(endpoint.final_chunk(blocked.id, alias, self.pipeline.policy.blocked_message))
+            yield sse(turn.endpoint.final_chunk(blocked.id, turn.alias, message))
             yield DONE
 
         return frames()
 
-    async def _relay(self, endpoint: Endpoint[Any, Any, Any], alias: str, stream: UpstreamStream,
-                     context: ExchangeContext, record: RequestRecord) -> AsyncIterator[str]:
+    async def _relay(self, turn: _Turn, stream: UpstreamStream,
+                     record: RequestRecord) -> AsyncIterator[str]:
+        endpoint, alias = turn.endpoint, turn.alias
         guard: StreamGuard[Any] | None = (
-            self.pipeline.stream_guard(context) if self.pipeline.judges else None)
+            self.pipeline.stream_guard(turn.context) if self.pipeline.judges else None)
+        response_id, content, reasoning, finish = new_id("chatcmpl"), [], [], None
         try:
             async for event in stream.events():
                 if "error" in event:
@@ -96,27 +132,36 @@ class ProxyService:
                     break
                 chunk = _parse_chunk(endpoint, event, self.metrics)
                 chunk.model = alias
+                response_id = chunk.id
+                text, thought = endpoint.chunk_parts(chunk)
+                content.append(text)
+                reasoning.append(thought)
+                finish = next((c.finish_reason for c in chunk.choices if c.finish_reason),
+                              finish)
                 if guard is None:
                     yield self._send(endpoint, chunk, record)
                     continue
-                content, reasoning = endpoint.chunk_parts(chunk)
-                for released in guard.push(chunk, content, reasoning):
+                for released in guard.push(chunk, text, thought):
                     yield self._send_released(endpoint, released, record)
                 if guard.decision.blocked:
                     # Held chunks are dropped; closing the upstream stops its generation.
                     self.metrics.stream_cuts.labels(alias).inc()
-                    guard.finish()
-                    message = self.pipeline.policy.blocked_message
-                    yield sse(endpoint.final_chunk(chunk.id, alias, message))
-                    yield DONE
-                    return
-            if guard is not None:
-                for released in guard.finish():
-                    yield self._send_released(endpoint, released, record)
+                    finish = CONTENT_FILTER
+                    yield sse(endpoint.final_chunk(chunk.id, alias,
+                                                   self.pipeline.policy.blocked_message))
+                    break
+            else:
+                if guard is not None:
+                    for released in guard.finish():
+                        yield self._send_released(endpoint, released, record)
             yield DONE
         finally:
             record.add_upstream(stream.waited_s)
             await stream.aclose()
+            if guard is not None:
+                guard.close()
+                turn.decision = turn.decision.merge(guard.decision)
+            self._record(turn, response_id, "".join(content), "".join(reasoning), finish)
 
     def _send_released(self, endpoint: Endpoint[Any, Any, Any], released: Released[Any],
                        record: RequestRecord) -> str:

@@ -1,0 +1,164 @@
+"""Versioned event models: the one module that defines what goes on the event bus.
+
+Every event carries ``schema_version``, a unique ``event_id`` (consumers are idempotent on it),
+a UTC timestamp, the tenant, the request id and the conversation id. The bus key is
+``tenant/conversation`` so one conversation stays ordered on one partition.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from gateway.judges.base import Action, Verdict, Where
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AdapterLifecycle",
+    "Event",
+    "EventDecodeError",
+    "Exchange",
+    "ExchangeMessage",
+    "Feedback",
+    "FlaggedExchange",
+    "SampledExchange",
+    "VerdictRecord",
+    "decode_event",
+    "encode_event",
+]
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VerdictRecord(_Strict):
+    """A judge's verdict as it travels on the bus (spans are not needed downstream)."""
+
+    judge: str
+    category: str
+    score: float
+    action: Action
+    where: Where
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerdictRecord:
+        return cls(judge=verdict.judge, category=verdict.category, score=verdict.score,
+                   action=verdict.action, where=verdict.where)
+
+
+class ExchangeMessage(_Strict):
+    role: str
+    content: str
+
+
+class Exchange(_Strict):
+    """One request and the answer the gateway served, PII already scrubbed."""
+
+    route: Literal["chat", "completions"]
+    model_alias: str = Field(description="The public model name the client asked for.")
+    upstream_model: str = Field(description="Upstream model or adapter version that answered.")
+    response_id: str
+    messages: list[ExchangeMessage] = Field(description="The request (a prompt is one user "
+                                                        "message).")
+    content: str = ""
+    reasoning: str = ""
+    finish_reason: str | None = None
+    verdicts: list[VerdictRecord] = Field(default_factory=list)
+    action: Action = Field(default=Action.ALLOW, description="What the gateway did.")
+    scrubbed_spans: int = Field(default=0, ge=0, description="PII spans replaced before "
+                                                             "the event left the gateway.")
+
+
+class _Event(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    ts: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    tenant: str
+    request_id: str
+    conversation_id: str
+
+    def key(self) -> bytes:
+        """Bus key: all events of one conversation land on one partition, in order."""
+        return f"{self.tenant}/{self.conversation_id}".encode()
+
+
+class FlaggedExchange(_Event):
+    """An exchange a judge flagged, redacted or blocked: the trainer's main input."""
+
+    kind: Literal["flagged_exchange"] = "flagged_exchange"
+    exchange: Exchange
+
+
+class SampledExchange(_Event):
+    """A clean exchange sampled at the tenant's rate, replayed so refreshes do not forget."""
+
+    kind: Literal["sampled_exchange"] = "sampled_exchange"
+    exchange: Exchange
+
+
+class Feedback(_Event):
+    """A rating of a served response. Only a reviewer's correction may become a target;
+    a user's thumbs-down only raises the exchange for review or rejection sampling."""
+
+    kind: Literal["feedback"] = "feedback"
+    response_id: str
+    rating: Literal["up", "down"]
+    category: str | None = None
+    comment: str | None = None
+    correction: str | None = None
+    from_reviewer: bool = False
+    exchange: Exchange | None = Field(default=None, description="The rated exchange, when the "
+                                                                "gateway still remembers it.")
+
+
+class AdapterLifecycle(_Event):
+    """A LoRA adapter changed state (candidate → canary → active → retired | rolled_back)."""
+
+    kind: Literal["adapter_lifecycle"] = "adapter_lifecycle"
+    adapter: str
+    from_state: str | None = None
+    to_state: str
+    reason: str | None = None
+
+
+Event = Annotated[FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle,
+                  Field(discriminator="kind")]
+_EVENT = TypeAdapter(Event)
+
+
+class EventDecodeError(ValueError):
+    """A message that is not a valid event; ``reason`` is a short label for metrics."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def encode_event(event: FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle
+                 ) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def decode_event(data: bytes) -> FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle:
+    """Parse and validate one message; raises :class:`EventDecodeError` with a reason."""
+    try:
+        raw = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EventDecodeError("not_json", f"not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise EventDecodeError("malformed", "an event is a JSON object")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise EventDecodeError("unknown_version", f"unknown schema_version {version!r}")
+    try:
+        return _EVENT.validate_python(raw)
+    except ValidationError as exc:
+        raise EventDecodeError("malformed", f"invalid event: {exc.error_count()} error(s): "
+                                            f"{exc.errors()[0]['msg']}") from exc

@@ -1,0 +1,117 @@
+"""The dataset store: every event the trainer has consumed, once, with where it came from.
+
+SQLite in WAL mode with ``synchronous=FULL``: when :meth:`DatasetStore.add_batch` returns the
+rows are on disk, so the consumer may commit the source offsets right after. ``event_id`` is
+the primary key, which makes a redelivered event a no-op (exactly-once in effect).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.events.schema import decode_event
+from gateway.events.sink import AnyEvent
+from gateway.events.source import SourceRecord
+
+__all__ = ["DatasetStore", "StoredEvent"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    "offset" INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    stored_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, stored_at);
+CREATE INDEX IF NOT EXISTS events_source ON events (topic, partition, "offset");
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event with its source position."""
+
+    event: AnyEvent
+    topic: str
+    partition: int
+    offset: int
+
+
+class DatasetStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            self._local.db = db
+        return db
+
+    def add_batch(self, items: Sequence[tuple[AnyEvent, SourceRecord]]) -> set[str]:
+        """Store events durably in one transaction; return the ids that were new."""
+        if not items:
+            return set()
+        db = self._connect()
+        now = time.time()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [e.event_id for e, _ in items]
+            marks = ",".join("?" * len(ids))
+            known = {row[0] for row in db.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({marks})", ids)}
+            new = [(e, r) for e, r in items if e.event_id not in known]
+            db.executemany(
+                'INSERT OR IGNORE INTO events (event_id, kind, tenant, conversation_id, ts, '
+                'topic, partition, "offset", payload, stored_at) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.event_id, e.kind, e.tenant, e.conversation_id, e.ts.isoformat(), r.topic,
+                  r.partition, r.offset, e.model_dump_json(), now) for e, r in new])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return {e.event_id for e, _ in new}
+
+    def count(self, kind: str | None = None) -> int:
+        db = self._connect()
+        if kind is None:
+            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        return int(db.execute("SELECT COUNT(*) FROM events WHERE kind = ?",
+                              (kind,)).fetchone()[0])
+
+    def events(self, kind: str | None = None) -> Iterator[StoredEvent]:
+        """Stored events in source order (topic, partition, offset)."""
+        db = self._connect()
+        query = 'SELECT payload, topic, partition, "offset" FROM events'
+        args: tuple[str, ...] = ()
+        if kind is not None:
+            query += " WHERE kind = ?"
+            args = (kind,)
+        query += ' ORDER BY topic, partition, "offset"'
+        for payload, topic, partition, offset in db.execute(query, args):
+            yield StoredEvent(decode_event(payload.encode()), topic, partition, offset)
+
+    def positions(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """First and last stored offset per source partition (a refresh's data window)."""
+        db = self._connect()
+        return {(t, p): (lo, hi) for t, p, lo, hi in db.execute(
+            'SELECT topic, partition, MIN("offset"), MAX("offset") FROM events '
+            "GROUP BY topic, partition")}
