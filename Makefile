@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MODEL ?= $(CACHE)/models/tiny
 PORT ?= 8080
 
-.PHONY: setup up test test-unit lint bench clean
+.PHONY: setup up test test-unit lint bench clean kcat
 
 # Re-install only when the dependency list or the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -32,7 +32,12 @@ up: $(STAMP) $(if $(filter $(CACHE)/models/tiny,$(MODEL)),$(CACHE)/models/tiny/c
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+# kcat is the independent Kafka client the event tests read topics with (Debian package).
+kcat:
+	@command -v kcat >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat >/dev/null; }
+
+test: $(STAMP) kcat lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-unit: $(STAMP)

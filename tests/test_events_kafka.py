@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from gateway.app import build_app
 from gateway.events.kafka_source import KafkaSource
 from gateway.events.schema import FlaggedExchange, decode_event
-from gateway.settings import GatewaySettings, KafkaSettings
+from gateway.settings import GatewaySettings, KafkaSettings, TopicSettings
 from tests.canned import build_canned_upstream
 from tests.kafka_broker import KafkaBroker
 from tests.servers import REPO, ThreadedServer, free_port, read_metric, wait_ready
@@ -31,7 +31,6 @@ from trainer.consumer import ConsumerMetrics, EventConsumer
 from trainer.store import DatasetStore
 
 FLAG = "vigil-flag-test"
-TOPICS = ["vigil.flagged", "vigil.samples", "vigil.feedback", "vigil.adapters"]
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +40,18 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
         yield broker
 
 
+@pytest.fixture
+def topics(request: pytest.FixtureRequest) -> TopicSettings:
+    """Topics of the test's own: the tests share one broker and must not see each other's
+    events."""
+    prefix = request.node.name.removeprefix("test_")[:40]
+    return TopicSettings(**{name: f"{prefix}.{name}" for name in TopicSettings.model_fields})
+
+
+def _topic_list(topics: TopicSettings) -> list[str]:
+    return [topics.flagged, topics.samples, topics.feedback, topics.adapters]
+
+
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[ThreadedServer]:
     with ThreadedServer(build_canned_upstream("canned")) as server:
@@ -48,12 +59,12 @@ def upstream() -> Iterator[ThreadedServer]:
 
 
 def _settings(broker: KafkaBroker, upstream: ThreadedServer, spool: Path,
-              **events: Any) -> GatewaySettings:
+              topics: TopicSettings, **events: Any) -> GatewaySettings:
     return GatewaySettings(
         upstream={"url": upstream.url},
         judges={"phrase": {"enabled": True, "phrases": [FLAG]}},
         policy={"rules": {"phrase": {"action": "flag"}}},
-        events={"backend": "kafka", "spool_dir": str(spool),
+        events={"backend": "kafka", "spool_dir": str(spool), "topics": topics,
                 "kafka": {"bootstrap_servers": [broker.bootstrap], "request_timeout_ms": 1500,
                           "delivery_timeout_ms": 3000, "linger_ms": 2}, **events})
 
@@ -67,9 +78,10 @@ def _chat(gateway_url: str, text: str, conversation: str = "c1") -> httpx.Respon
     return response
 
 
-def _consume_all(broker: KafkaBroker, store: DatasetStore, group: str,
-                 expect: int, timeout_s: float = 60) -> EventConsumer:
-    source = KafkaSource(KafkaSettings(bootstrap_servers=[broker.bootstrap]), group, TOPICS)
+def _consume_all(broker: KafkaBroker, topics: TopicSettings, store: DatasetStore,
+                 group: str, expect: int, timeout_s: float = 60) -> EventConsumer:
+    source = KafkaSource(KafkaSettings(bootstrap_servers=[broker.bootstrap]), group,
+                         _topic_list(topics), dead_letter_topic=topics.dead_letter)
     consumer = EventConsumer(source, store, ConsumerMetrics(CollectorRegistry()))
     deadline = time.monotonic() + timeout_s
     try:
@@ -82,9 +94,9 @@ def _consume_all(broker: KafkaBroker, store: DatasetStore, group: str,
     return consumer
 
 
-def test_flagged_exchange_round_trip(broker: KafkaBroker, upstream: ThreadedServer,
-                                     tmp_path: Path) -> None:
-    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool"))) as gw:
+def test_flagged_exchange_round_trip(broker: KafkaBroker, topics: TopicSettings,
+                                     upstream: ThreadedServer, tmp_path: Path) -> None:
+    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool", topics))) as gw:
         _chat(gw.url, f"hello {FLAG} my mail is jane.doe@example.com")
         _chat(gw.url, "a clean request")  # neither flagged nor sampled (rate 0)
         metrics = gw.url + "/metrics"
@@ -93,7 +105,7 @@ def test_flagged_exchange_round_trip(broker: KafkaBroker, upstream: ThreadedServ
             assert time.monotonic() < deadline, "event was not produced"
             time.sleep(0.1)
     store = DatasetStore(tmp_path / "store.db")
-    _consume_all(broker, store, "round-trip", expect=1)
+    _consume_all(broker, topics, store, "round-trip", expect=1)
     stored = list(store.events())
     assert len(stored) == 1
     event = stored[0].event
@@ -106,9 +118,10 @@ def test_flagged_exchange_round_trip(broker: KafkaBroker, upstream: ThreadedServ
 
 
 def test_broker_outage_loses_nothing_duplicates_nothing_and_keeps_order(
-        broker: KafkaBroker, upstream: ThreadedServer, tmp_path: Path) -> None:
+        broker: KafkaBroker, topics: TopicSettings, upstream: ThreadedServer,
+        tmp_path: Path) -> None:
     sent: list[str] = []
-    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool"))) as gw:
+    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool", topics))) as gw:
         for i in range(10):
             sent.append(_chat(gw.url, f"{FLAG} before {i}").headers["x-request-id"])
         broker.stop()
@@ -132,7 +145,7 @@ def test_broker_outage_loses_nothing_duplicates_nothing_and_keeps_order(
             time.sleep(0.2)
     assert outage_requests_s < 10
     store = DatasetStore(tmp_path / "store.db")
-    _consume_all(broker, store, "outage", expect=len(sent))
+    _consume_all(broker, topics, store, "outage", expect=len(sent))
     stored = list(store.events())
     assert store.count() == len(sent)  # every event, none twice
     # One conversation, one key, one partition: offsets follow the order of the requests.
@@ -142,14 +155,15 @@ def test_broker_outage_loses_nothing_duplicates_nothing_and_keeps_order(
 
 
 def test_uncommitted_batch_is_redelivered_and_stored_once(
-        broker: KafkaBroker, upstream: ThreadedServer, tmp_path: Path) -> None:
-    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool"))) as gw:
+        broker: KafkaBroker, topics: TopicSettings, upstream: ThreadedServer,
+        tmp_path: Path) -> None:
+    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool", topics))) as gw:
         for i in range(5):
             _chat(gw.url, f"{FLAG} {i}", conversation=f"kill-{i}")
     store = DatasetStore(tmp_path / "store.db")
     settings = KafkaSettings(bootstrap_servers=[broker.bootstrap])
     # A consumer that stores a batch and dies before committing: read + store, no commit.
-    doomed = KafkaSource(settings, "killed", TOPICS)
+    doomed = KafkaSource(settings, "killed", _topic_list(topics))
     read: list[Any] = []
     deadline = time.monotonic() + 30
     while len(read) < 5 and time.monotonic() < deadline:
@@ -157,7 +171,7 @@ def test_uncommitted_batch_is_redelivered_and_stored_once(
     store.add_batch([(decode_event(r.value), r) for r in read])
     doomed.close()  # closes without committing, as a crash would leave it
     assert store.count() == 5
-    consumer = _consume_all(broker, store, "killed", expect=5)
+    consumer = _consume_all(broker, topics, store, "killed", expect=5)
     assert store.count() == 5
     text = _registry_text(consumer)
     assert read_metric(text, "vigil_consumer_records_total", result="duplicate") == 5
@@ -165,10 +179,11 @@ def test_uncommitted_batch_is_redelivered_and_stored_once(
 
 
 def test_gateway_killed_with_a_spool_replays_after_restart(
-        broker: KafkaBroker, upstream: ThreadedServer, tmp_path: Path) -> None:
+        broker: KafkaBroker, topics: TopicSettings, upstream: ThreadedServer,
+        tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     config = tmp_path / "vigil.yaml"
-    settings = _settings(broker, upstream, spool)
+    settings = _settings(broker, upstream, spool, topics)
     config.write_text(json.dumps(settings.model_dump(mode="json", exclude={"trainer"})))
     broker.stop()
     gateway = _gateway_process(config)
@@ -187,7 +202,7 @@ def test_gateway_killed_with_a_spool_replays_after_restart(
     restarted = _gateway_process(config)
     try:
         store = DatasetStore(tmp_path / "store.db")
-        _consume_all(broker, store, "after-restart", expect=8)
+        _consume_all(broker, topics, store, "after-restart", expect=8)
         assert store.count() == 8
         texts = [s.event.exchange.messages[0].content
                  for s in sorted(store.events(), key=lambda s: s.offset)]
@@ -198,22 +213,22 @@ def test_gateway_killed_with_a_spool_replays_after_restart(
 
 
 def test_malformed_message_goes_to_dead_letter_and_consumer_continues(
-        broker: KafkaBroker, tmp_path: Path) -> None:
+        broker: KafkaBroker, topics: TopicSettings, tmp_path: Path) -> None:
     producer = KafkaProducer(bootstrap_servers=[broker.bootstrap], acks="all")
     good = FlaggedExchange.model_validate_json(_valid_flagged_json())
-    producer.send("vigil.flagged", key=b"t/dlq", value=b"{not json").get(timeout=30)
-    producer.send("vigil.flagged", key=b"t/dlq",
+    producer.send(topics.flagged, key=b"t/dlq", value=b"{not json").get(timeout=30)
+    producer.send(topics.flagged, key=b"t/dlq",
                   value=json.dumps({"schema_version": 7}).encode()).get(timeout=30)
-    producer.send("vigil.flagged", key=b"t/dlq", value=good.model_dump_json().encode()
+    producer.send(topics.flagged, key=b"t/dlq", value=good.model_dump_json().encode()
                   ).get(timeout=30)
     producer.close()
     store = DatasetStore(tmp_path / "store.db")
-    consumer = _consume_all(broker, store, "dlq", expect=1)
+    consumer = _consume_all(broker, topics, store, "dlq", expect=1)
     assert [s.event.event_id for s in store.events()] == [good.event_id]
     text = _registry_text(consumer)
     assert read_metric(text, "vigil_consumer_dead_letters_total", reason="not_json") == 1
     assert read_metric(text, "vigil_consumer_dead_letters_total", reason="unknown_version") == 1
-    dead = KafkaConsumer("vigil.deadletter", bootstrap_servers=[broker.bootstrap],
+    dead = KafkaConsumer(topics.dead_letter, bootstrap_servers=[broker.bootstrap],
                          auto_offset_reset="earliest", consumer_timeout_ms=5000)
     letters = [(m.value, dict(m.headers)) for m in dead]
     dead.close()
@@ -221,13 +236,13 @@ def test_malformed_message_goes_to_dead_letter_and_consumer_continues(
     assert letters[0][1]["reason"] == b"not_json"
 
 
-def test_kcat_reads_the_topic_as_json(broker: KafkaBroker, upstream: ThreadedServer,
-                                      tmp_path: Path) -> None:
+def test_kcat_reads_the_topic_as_json(broker: KafkaBroker, topics: TopicSettings,
+                                      upstream: ThreadedServer, tmp_path: Path) -> None:
     kcat = shutil.which("kcat")
     assert kcat, "kcat is installed by `make test` (Debian package kcat)"
-    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool"))) as gw:
+    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool", topics))) as gw:
         _chat(gw.url, f"{FLAG} for kcat", conversation="kcat")
-    out = subprocess.run([kcat, "-C", "-b", broker.bootstrap, "-t", "vigil.flagged",
+    out = subprocess.run([kcat, "-C", "-b", broker.bootstrap, "-t", topics.flagged,
                           "-o", "beginning", "-e", "-q", "-f", "%s\n"],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]

@@ -33,7 +33,8 @@ def build_source(settings: EventsSettings, group: str) -> EventSource:
     if settings.backend == "kafka":
         from gateway.events.kafka_source import KafkaSource
 
-        return KafkaSource(settings.kafka, group, topics)
+        return KafkaSource(settings.kafka, group, topics,
+                           dead_letter_topic=settings.topics.dead_letter)
     if settings.backend == "local":
         from gateway.events.local_log import LocalLogSource
 

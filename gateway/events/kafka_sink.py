@@ -9,6 +9,7 @@ bus is at-least-once and consumers are idempotent on ``event_id``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -145,10 +146,8 @@ class KafkaSink(QueuedSink):
     def _disconnect(self, reason: str) -> None:
         """Drop the producer (a fresh one gets a fresh idempotent session) and back off."""
         if self._producer is not None:
-            try:
+            with contextlib.suppress(KafkaError):
                 self._producer.close(timeout=0)
-            except KafkaError:
-                pass
             self._producer = None
         self._retry_at = time.monotonic() + self._backoff
         log.warning("kafka delivery paused; events go to the spool",

@@ -78,7 +78,7 @@ class QueuedSink(abc.ABC):
         log.warning("event queue full; spooling from the request path")
         self._persist([item])
 
-    def _shutdown(self) -> None:
+    def _shutdown(self) -> None:  # noqa: B027 - optional hook, most sinks hold no client
         """Release clients once the thread has stopped."""
 
     def _run(self) -> None:
