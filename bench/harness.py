@@ -1,0 +1,105 @@
+"""What the benchmarks share: servers in their own processes, a closed-loop load generator,
+and percentiles. Every server runs as it would in production (uvicorn, uvloop, httptools)
+in a process of its own, so the client's CPU time is not charged to the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.servers import REPO, free_port, wait_ready
+
+__all__ = ["LoadResult", "gateway_process", "percentile", "run_load", "serve_canned"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    latencies_s: list[float]
+    elapsed_s: float
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_s) / self.elapsed_s
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies_s, q)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
+
+
+@contextmanager
+def _process(argv: list[str], health_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(health_url, proc=proc)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def serve_canned(stream_pieces: int = 16) -> Iterator[str]:
+    port = free_port()
+    code = ("import uvicorn; from tests.canned import build_canned_upstream; "
+            f"uvicorn.run(build_canned_upstream(stream_pieces={stream_pieces}), "
+            f"host='127.0.0.1', port={port}, log_level='error', access_log=False, "
+            "loop='uvloop', http='httptools')")
+    url = f"http://127.0.0.1:{port}"
+    with _process([sys.executable, "-c", code], f"{url}/health"):
+        yield url
+
+
+@contextmanager
+def gateway_process(config: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with _process([sys.executable, "-m", "gateway", "gateway", "--config", str(config),
+                   "--port", str(port)], f"{url}/healthz"):
+        yield url
+
+
+async def _load(url: str, body: dict[str, object], *, concurrency: int, requests: int,
+                headers: dict[str, str]) -> LoadResult:
+    latencies: list[float] = []
+    remaining = requests
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30,
+                                 headers=headers) as client:
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                if body.get("stream"):
+                    async with client.stream("POST", "/v1/chat/completions", json=body) as r:
+                        r.raise_for_status()
+                        async for _ in r.aiter_raw():
+                            pass
+                else:
+                    (await client.post("/v1/chat/completions", json=body)).raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+        for _ in range(min(20, requests)):  # warm the connections and the server's caches
+            await client.post("/v1/chat/completions", json={**body, "stream": False})
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return LoadResult(latencies, time.perf_counter() - started)
+
+
+def run_load(url: str, body: dict[str, object], *, concurrency: int, requests: int,
+             headers: dict[str, str] | None = None) -> LoadResult:
+    return asyncio.run(_load(url, body, concurrency=concurrency, requests=requests,
+                             headers=headers or {}))
