@@ -29,6 +29,7 @@ from tests.kafka_broker import KafkaBroker
 from tests.servers import REPO, read_metric
 
 FLAG = "vigil-flag-test"
+_WARMUP = 20  # requests harness.run_load sends before measuring
 BODY = {"model": "canned", "messages": [{"role": "user", "content": f"{FLAG}: say hello"}]}
 
 
@@ -60,6 +61,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--linger-ms", type=int, nargs="+", default=[5, 50],
+                        help="events.kafka.linger_ms of each Kafka gateway")
     args = parser.parse_args()
 
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp_name:
@@ -67,13 +70,14 @@ def main() -> None:
         print("starting the Kafka broker ...", flush=True)
         broker = stack.enter_context(KafkaBroker(data_dir=tmp / "kafka"))
         upstream = stack.enter_context(serve_canned())
-        targets = {
-            "events off": stack.enter_context(gateway_process(
-                _config(tmp, "off", upstream, {"backend": "none"}))),
-            "events to kafka": stack.enter_context(gateway_process(_config(
-                tmp, "kafka", upstream, {"backend": "kafka", "spool_dir": str(tmp / "spool"),
-                                         "kafka": {"bootstrap_servers": [broker.bootstrap]}}))),
-        }
+        targets = {"events off": stack.enter_context(gateway_process(
+            _config(tmp, "off", upstream, {"backend": "none"})))}
+        for linger_ms in args.linger_ms:
+            targets[f"kafka, linger {linger_ms} ms"] = stack.enter_context(gateway_process(
+                _config(tmp, f"kafka{linger_ms}", upstream, {
+                    "backend": "kafka", "spool_dir": str(tmp / f"spool{linger_ms}"),
+                    "kafka": {"bootstrap_servers": [broker.bootstrap],
+                              "linger_ms": linger_ms}})))
         # The trainer's consumer in its own process, as deployed (`vigil consume`).
         consumer_config = _config(tmp, "consumer", upstream, {
             "backend": "kafka", "kafka": {"bootstrap_servers": [broker.bootstrap]}})
@@ -94,28 +98,33 @@ def main() -> None:
                 throughput[name].append(run_load(url, BODY, concurrency=args.concurrency,
                                                  requests=args.requests))
             print(f"  round {round_ + 1}/{args.rounds} done", flush=True)
-        kafka_url = targets["events to kafka"]
-        metrics = httpx.get(kafka_url + "/metrics").text
-        sent = read_metric(metrics, "vigil_events_produced_total")
-        dropped = read_metric(metrics, "vigil_events_dropped_total")
-        spooled = read_metric(metrics, "vigil_events_spooled_total")
+        expected = (len(targets) - 1) * args.rounds * (2 * args.requests + 2 * _WARMUP)
         deadline = time.monotonic() + 60  # let the consumer catch up
-        while _stored(tmp / "store.db") < sent and time.monotonic() < deadline:
+        while _stored(tmp / "store.db") < expected and time.monotonic() < deadline:
             time.sleep(0.5)
+        sent = spooled = dropped = 0.0
+        for name, url in targets.items():
+            if name == "events off":
+                continue
+            metrics = httpx.get(url + "/metrics").text
+            sent += read_metric(metrics, "vigil_events_produced_total")
+            spooled += read_metric(metrics, "vigil_events_spooled_total")
+            dropped += read_metric(metrics, "vigil_events_dropped_total")
         e2e = _end_to_end_ms(tmp / "store.db")
 
     print(f"\nrequest latency at concurrency 1 ({len(latency['events off'])} requests each), "
           f"max req/s at concurrency {args.concurrency}; every request flagged")
-    print(f"  {'gateway':<18}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
+    print(f"  {'gateway':<22}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
     for name in targets:
         rps = sum(len(r.latencies_s) for r in throughput[name]) / sum(
             r.elapsed_s for r in throughput[name])
-        print(f"  {name:<18}{percentile(latency[name], 50) * 1e3:>9.3f}"
+        print(f"  {name:<22}{percentile(latency[name], 50) * 1e3:>9.3f}"
               f"{percentile(latency[name], 99) * 1e3:>9.3f}{rps:>9.0f}")
-    ratio = percentile(latency["events to kafka"], 50) / percentile(latency["events off"], 50)
-    print(f"  p50 ratio events-on / events-off: {ratio:.3f}")
-    print(f"\nevents produced {sent:.0f}, spooled {spooled:.0f}, dropped {dropped:.0f}; "
-          f"stored by the consumer {len(e2e)}")
+    off = percentile(latency["events off"], 50)
+    for name in list(targets)[1:]:
+        print(f"  p50 ratio {name} / events off: {percentile(latency[name], 50) / off:.3f}")
+    print(f"\nevents produced {sent:.0f} (expected {expected}), spooled {spooled:.0f}, "
+          f"dropped {dropped:.0f}; stored by the consumer {len(e2e)}")
     if e2e:
         print(f"end to end gateway -> consumer store: p50 {percentile(e2e, 50):.1f} ms, "
               f"p99 {percentile(e2e, 99):.1f} ms")

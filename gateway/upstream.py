@@ -1,14 +1,20 @@
 """The relay to the serving engine: JSON calls and SSE streams, with failures mapped to
-OpenAI-shaped errors (unreachable → 502, overloaded → 503, timeout → 504)."""
+OpenAI-shaped errors (unreachable → 502, overloaded → 503, timeout → 504).
+
+aiohttp rather than httpx: on this path it costs a third of httpx's time per request
+(0.25 ms against 0.69 ms at the median to an instant upstream, see bench/README.md), and
+the relay is most of the gateway's own latency.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
 
 from adapter.errors import APIError
 from gateway.metrics import GatewayMetrics
@@ -16,71 +22,90 @@ from gateway.settings import UpstreamSettings
 
 __all__ = ["UpstreamClient", "UpstreamStream"]
 
+_JSON = {"Content-Type": "application/json"}
+
 
 class UpstreamClient:
-    """One pooled HTTP client towards the engine; cheap to call from many requests."""
+    """One pooled HTTP client towards the engine; cheap to call from many requests.
+
+    Create it inside the running event loop (the gateway's lifespan)."""
 
     def __init__(self, settings: UpstreamSettings, metrics: GatewayMetrics) -> None:
-        headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else None
         self.base_url = settings.url.rstrip("/")
         self._metrics = metrics
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
+        self._settings = settings
+        headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else None
+        self._session = aiohttp.ClientSession(
             headers=headers,
-            timeout=httpx.Timeout(connect=settings.connect_timeout_s,
-                                  read=settings.read_timeout_s, write=settings.read_timeout_s,
-                                  pool=settings.connect_timeout_s),
-            limits=httpx.Limits(max_connections=settings.max_connections,
-                                max_keepalive_connections=settings.max_connections),
-        )
+            connector=aiohttp.TCPConnector(limit=settings.max_connections,
+                                           limit_per_host=settings.max_connections),
+            # `connect` bounds the wait for a pooled connection plus opening one; the read
+            # timeout applies to every wait for upstream bytes, first one included.
+            timeout=aiohttp.ClientTimeout(total=None, connect=settings.connect_timeout_s,
+                                          sock_connect=settings.connect_timeout_s,
+                                          sock_read=settings.read_timeout_s),
+            auto_decompress=True, raise_for_status=False)
 
     async def get_json(self, path: str) -> Any:
-        response = await self._send("GET", path, None, stream=False)
-        return response.json()
+        response = await self._send("GET", path, None)
+        try:
+            return json.loads(await self._read(response))
+        finally:
+            response.release()
 
     async def post_json(self, path: str, body: dict[str, Any]) -> bytes:
         """POST and return the raw JSON body of a 2xx answer (the caller parses it)."""
-        response = await self._send("POST", path, body, stream=False)
-        return response.content
+        response = await self._send("POST", path, body)
+        try:
+            return await self._read(response)
+        finally:
+            response.release()
 
     async def open_stream(self, path: str, body: dict[str, Any]) -> UpstreamStream:
         """POST a streaming request; errors before the first byte are raised here."""
-        response = await self._send("POST", path, body, stream=True)
-        return UpstreamStream(response, self._metrics)
+        return UpstreamStream(await self._send("POST", path, body), self._metrics)
 
     async def ready(self) -> bool:
         try:
-            response = await self._client.get("/v1/models", timeout=2.0)
-        except httpx.HTTPError:
+            async with self._session.get(self.base_url + "/v1/models",
+                                         timeout=aiohttp.ClientTimeout(total=2.0)) as r:
+                return r.status == 200
+        except (aiohttp.ClientError, TimeoutError):
             return False
-        return response.status_code == 200
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._session.close()
 
-    async def _send(self, method: str, path: str, body: dict[str, Any] | None, *,
-                    stream: bool) -> httpx.Response:
-        content = json.dumps(body).encode() if body is not None else None
-        request = self._client.build_request(
-            method, path, content=content,
-            headers={"Content-Type": "application/json"} if content is not None else None)
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None
+                    ) -> aiohttp.ClientResponse:
+        data = json.dumps(body).encode() if body is not None else None
         try:
-            response = await self._client.send(request, stream=stream)
-        except httpx.HTTPError as exc:
+            response = await self._session.request(method, self.base_url + path, data=data,
+                                                   headers=_JSON if data is not None else None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._transport_error(exc) from exc
-        if response.status_code >= 400:
-            if stream:
-                await response.aread()
-                await response.aclose()
-            raise self._status_error(response)
+        if response.status >= 400:
+            try:
+                raw = await self._read(response)
+            finally:
+                response.release()
+            raise self._status_error(response, raw)
         return response
 
-    def _transport_error(self, exc: httpx.HTTPError) -> APIError:
-        if isinstance(exc, httpx.PoolTimeout):
-            kind, status, message = "pool", 503, "upstream is overloaded (no free connection)"
-        elif isinstance(exc, httpx.TimeoutException):
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        try:
+            return await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise self._transport_error(exc) from exc
+
+    def _transport_error(self, exc: BaseException) -> APIError:
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            # No connection within connect_timeout_s: the pool is exhausted or the engine
+            # is not accepting connections; either way it cannot take the request now.
+            kind, status, message = "connect_timeout", 503, "upstream is overloaded"
+        elif isinstance(exc, TimeoutError):
             kind, status, message = "timeout", 504, "upstream timed out"
-        elif isinstance(exc, httpx.ConnectError):
+        elif isinstance(exc, aiohttp.ClientConnectorError):
             kind, status, message = "connect", 502, "upstream is unreachable"
         else:
             kind, status, message = "protocol", 502, "upstream connection failed"
@@ -88,9 +113,9 @@ class UpstreamClient:
         return APIError(f"{message}: {type(exc).__name__}", status=status,
                         type="upstream_error", code=f"upstream_{kind}")
 
-    def _status_error(self, response: httpx.Response) -> APIError:
-        status = response.status_code
-        message, param, code = _read_error(response)
+    def _status_error(self, response: aiohttp.ClientResponse, raw: bytes) -> APIError:
+        status = response.status
+        message, param, code = _read_error(raw, response.reason or "")
         if status >= 500:
             self._metrics.upstream_errors.labels("status_5xx").inc()
             return APIError(f"upstream error ({status}): {message}", status=502,
@@ -104,50 +129,53 @@ class UpstreamClient:
 class UpstreamStream:
     """An open SSE response; yields each ``data:`` payload parsed, until ``[DONE]``."""
 
-    def __init__(self, response: httpx.Response, metrics: GatewayMetrics) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, metrics: GatewayMetrics) -> None:
         self._response = response
         self._metrics = metrics
         self.waited_s = 0.0  # time spent waiting on upstream bytes, for the overhead metric
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
-        lines = self._response.aiter_lines()
+        content = self._response.content
         while True:
             started = time.perf_counter()
             try:
-                line = await anext(lines)
-            except StopAsyncIteration:
-                return
-            except httpx.HTTPError as exc:
-                kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "protocol"
+                line = await content.readline()
+            except (aiohttp.ClientError, TimeoutError, asyncio.IncompleteReadError) as exc:
+                kind = "timeout" if isinstance(exc, TimeoutError) else "protocol"
                 self._metrics.upstream_errors.labels(kind).inc()
                 raise APIError(f"upstream stream broke: {type(exc).__name__}",
                                status=504 if kind == "timeout" else 502,
                                type="upstream_error", code=f"upstream_{kind}") from exc
             finally:
                 self.waited_s += time.perf_counter() - started
-            if not line.startswith("data:"):
+            if not line:
+                return
+            if not line.startswith(b"data:"):
                 continue  # blank separators, comments, event: lines
             payload = line[5:].strip()
-            if payload == "[DONE]":
+            if payload == b"[DONE]":
                 return
             yield json.loads(payload)
 
     async def aclose(self) -> None:
         """Close the connection; an engine sees the disconnect and stops generating."""
-        await self._response.aclose()
+        if self._response.content.at_eof():
+            self._response.release()  # finished cleanly: keep the connection for reuse
+        else:
+            self._response.close()
 
 
-def _read_error(response: httpx.Response) -> tuple[str, str | None, str | None]:
+def _read_error(raw: bytes, reason: str) -> tuple[str, str | None, str | None]:
     """Message, param and code from an upstream error in either of vLLM's shapes."""
     try:
-        data = response.json()
+        data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return (response.text.strip() or response.reason_phrase), None, None
+        return (raw.decode(errors="replace").strip() or reason), None, None
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
-            message = err.get("message") or err.get("detail") or response.reason_phrase
+            message = err.get("message") or err.get("detail") or reason
             code = err.get("code")
             return str(message), err.get("param"), (str(code) if code is not None else None)
         return str(err), None, None
-    return response.reason_phrase, None, None
+    return reason, None, None

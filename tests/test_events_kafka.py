@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client import CollectorRegistry
 
@@ -236,19 +237,27 @@ def test_malformed_message_goes_to_dead_letter_and_consumer_continues(
     assert letters[0][1]["reason"] == b"not_json"
 
 
-def test_kcat_reads_the_topic_as_json(broker: KafkaBroker, topics: TopicSettings,
-                                      upstream: ThreadedServer, tmp_path: Path) -> None:
+def test_kcat_reads_the_example_configs_flagged_event(
+        broker: KafkaBroker, topics: TopicSettings, upstream: ThreadedServer,
+        tmp_path: Path) -> None:
+    """examples/kafka.yaml as shipped, pointed at this test's broker, topics and spool."""
     kcat = shutil.which("kcat")
     assert kcat, "kcat is installed by `make test` (Debian package kcat)"
-    with ThreadedServer(build_app(_settings(broker, upstream, tmp_path / "spool", topics))) as gw:
+    config = yaml.safe_load((REPO / "examples" / "kafka.yaml").read_text())
+    config["upstream"] = {"url": upstream.url}
+    config["events"].update(spool_dir=str(tmp_path / "spool"), topics=topics.model_dump())
+    config["events"]["kafka"]["bootstrap_servers"] = [broker.bootstrap]
+    with ThreadedServer(build_app(GatewaySettings(**config))) as gw:
         _chat(gw.url, f"{FLAG} for kcat", conversation="kcat")
+        _chat(gw.url, "not flagged", conversation="kcat")
     out = subprocess.run([kcat, "-C", "-b", broker.bootstrap, "-t", topics.flagged,
                           "-o", "beginning", "-e", "-q", "-f", "%s\n"],
                          capture_output=True, text=True, timeout=60, check=True).stdout
-    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    ours = [e for e in events if e.get("conversation_id") == "kcat"]
-    assert len(ours) == 1 and decode_event(json.dumps(ours[0]).encode()).kind == (
-        "flagged_exchange")
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert len(events) == 1
+    event = decode_event(json.dumps(events[0]).encode())
+    assert isinstance(event, FlaggedExchange) and event.conversation_id == "kcat"
+    assert event.exchange.verdicts[0].action == "flag"
 
 
 # ----------------------------------------------------------------------------- helpers

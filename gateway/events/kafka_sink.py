@@ -40,7 +40,7 @@ class KafkaSink(QueuedSink):
     name = "kafka-sink"
 
     def __init__(self, settings: EventsSettings, metrics: EventMetrics) -> None:
-        super().__init__(metrics, settings.queue_size)
+        super().__init__(metrics, settings.queue_size, settings.kafka.linger_ms / 1000)
         self.settings = settings.kafka
         self.spool = DiskSpool(settings.spool_dir, settings.spool_max_bytes)
         self._producer: KafkaProducer | None = None
