@@ -91,7 +91,7 @@ class PhraseJudgeSettings(_Section):
     patterns: list[str] = Field(default_factory=list, description="Python regular expressions.")
     category: str = Field(default="phrase",
                           description="Category its verdicts carry (see `policy.rules`).")
-    on: list[Literal["input", "output", "reasoning"]] = Field(
+    apply_to: list[Literal["input", "output", "reasoning"]] = Field(
         default_factory=lambda: ["input", "output", "reasoning"],
         description="Which parts of an exchange it judges.")
 

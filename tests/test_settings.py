@@ -56,3 +56,13 @@ def test_bad_regex_is_rejected(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="config file not found"):
         load_settings(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("name", ["vigil.example.yaml", "examples/kafka.yaml"])
+def test_shipped_configs_load(name: str) -> None:
+    from tests.servers import REPO
+    from trainer.settings import TrainerSettings
+
+    settings = load_settings(REPO / name, cls=TrainerSettings)
+    assert settings.events.backend in ("local", "kafka")
+    assert settings.trainer.store_path.name == "dataset.db"

@@ -20,7 +20,7 @@ class PhraseJudge(Judge):
             f"(?:{p})" for p in settings.patterns]
         self._pattern = re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
         self.category = settings.category
-        self.where = frozenset(Where(w) for w in settings.on)
+        self.where = frozenset(Where(w) for w in settings.apply_to)
 
     def judge(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
         if self._pattern is None or where not in self.where:
