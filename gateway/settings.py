@@ -84,6 +84,9 @@ class AuthSettings(_Section):
         return not self.keys and not self.admin_keys
 
 
+Part = Literal["input", "output", "reasoning"]
+
+
 class PhraseJudgeSettings(_Section):
     enabled: bool = Field(default=False, description="Run the phrase/regex judge.")
     phrases: list[str] = Field(default_factory=list,
@@ -91,7 +94,7 @@ class PhraseJudgeSettings(_Section):
     patterns: list[str] = Field(default_factory=list, description="Python regular expressions.")
     category: str = Field(default="phrase",
                           description="Category its verdicts carry (see `policy.rules`).")
-    apply_to: list[Literal["input", "output", "reasoning"]] = Field(
+    apply_to: list[Part] = Field(
         default_factory=lambda: ["input", "output", "reasoning"],
         description="Which parts of an exchange it judges.")
 
@@ -106,9 +109,83 @@ class PhraseJudgeSettings(_Section):
         return patterns
 
 
+class GuardModelSettings(_Section):
+    url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible "
+                            "server hosting the guard model (vLLM or `vigil engine`).")
+    model: str = Field(default="meta-llama/Llama-Guard-3-1B",
+                       description="Model name to ask the server for.")
+    api_key: str | None = Field(default=None, description="Bearer key for that server.")
+    prompt_format: Literal["llama_guard_3", "qwen3guard"] = Field(
+        default="llama_guard_3", description="Which guard model's prompt and answer format.")
+    timeout_s: float = Field(default=5.0, gt=0, description="Per guard call.")
+    fail_mode: Literal["open", "closed"] = Field(
+        default="open", description="When the guard cannot answer: open = treat as safe "
+        "(score 0), closed = treat as harmful (score 1). Both are counted in metrics.")
+    stream_every_chars: int = Field(
+        default=256, ge=1, description="In a stream, call the guard again once this much "
+        "new text has arrived (and at the end).")
+
+
+class HarmJudgeSettings(_Section):
+    enabled: bool = Field(default=False, description="Run the harm judge.")
+    backend: Literal["embedded", "guard"] = Field(
+        default="embedded", description="embedded = the CPU classifier shipped in the package "
+        "(or `artefact`); guard = a guard LLM behind `guard.url`.")
+    artefact: Path | None = Field(default=None, description="A classifier built by `vigil "
+                                  "judges train`; default: the one shipped in the package.")
+    apply_to: list[Part] = Field(default_factory=lambda: ["input", "output", "reasoning"],
+                                 description="Which parts of an exchange it judges.")
+    stream_window_chars: int = Field(
+        default=1200, ge=64, description="In a stream, each new chunk is judged with this "
+        "much preceding text (a sliding window) instead of everything so far.")
+    guard: GuardModelSettings = Field(default_factory=GuardModelSettings,
+                                      description="The guard-model backend.")
+
+
+class LanguageJudgeSettings(_Section):
+    enabled: bool = Field(default=False, description="Run the language-consistency judge.")
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "fr",
+                                 "de", "es", "pt", "ru", "ja"],
+        description="ISO 639-1 codes the detector may answer; fewer is faster and surer.")
+    tenant_languages: dict[str, str] = Field(
+        default_factory=dict, description="Tenant -> expected language, instead of the "
+        "language of the latest user turn.")
+    min_words: int = Field(default=4, ge=1,
+                           description="Text with fewer words than this is not judged.")
+    apply_to: list[Part] = Field(default_factory=lambda: ["output", "reasoning"],
+                                 description="Which parts of an exchange it judges.")
+
+
+class RefusalJudgeSettings(_Section):
+    enabled: bool = Field(default=False, description="Run the refusal / over-refusal judge.")
+    benign_below: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="A refusal of a request whose harm score is "
+        "below this is an over-refusal.")
+    apply_to: list[Part] = Field(default_factory=lambda: ["output"],
+                                 description="Which parts of an exchange it judges.")
+
+
+class PIIJudgeSettings(_Section):
+    enabled: bool = Field(default=False, description="Run the PII judge (category `pii`).")
+    kinds: list[str] = Field(
+        default_factory=lambda: ["secret", "email", "iban", "card", "ip", "phone"],
+        description="Which kinds of PII it looks for.")
+    apply_to: list[Part] = Field(default_factory=lambda: ["output", "reasoning"],
+                                 description="Which parts of an exchange it judges.")
+
+
 class JudgesSettings(_Section):
     phrase: PhraseJudgeSettings = Field(default_factory=PhraseJudgeSettings,
                                         description="The phrase/regex judge.")
+    harm: HarmJudgeSettings = Field(default_factory=HarmJudgeSettings,
+                                    description="Harm: hazard categories, prompt and response.")
+    language: LanguageJudgeSettings = Field(default_factory=LanguageJudgeSettings,
+                                            description="Language consistency.")
+    refusal: RefusalJudgeSettings = Field(default_factory=RefusalJudgeSettings,
+                                          description="Refusal and over-refusal.")
+    pii: PIIJudgeSettings = Field(default_factory=PIIJudgeSettings,
+                                  description="PII in output (redact).")
 
 
 class PolicyRule(_Section):

@@ -1,0 +1,110 @@
+"""The embedded harm classifier: hashed character and word n-grams, logistic regression.
+
+Character n-grams carry across languages and scripts (no tokenizer or vocabulary to ship);
+word bigrams tell "kill a process" from "kill a person". Hashing makes the featurizer
+stateless, so the artefact is only weights plus the featurizer's parameters — no pickle:
+``model.json`` (parameters, labels, training provenance) and ``weights.npz``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+__all__ = ["ARTEFACT_DIR", "Featurizer", "FeaturizerConfig", "HarmClassifier"]
+
+ARTEFACT_DIR = Path(__file__).parent / "artefacts" / "harm"
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturizerConfig:
+    char_ngrams: tuple[int, int] = (2, 5)
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_features: int = 1 << 18
+    word_features: int = 1 << 17
+
+
+class Featurizer:
+    def __init__(self, config: FeaturizerConfig) -> None:
+        self.config = config
+        common: dict[str, Any] = {"alternate_sign": False, "norm": "l2", "lowercase": True,
+                                  "dtype": np.float32}
+        self._char = HashingVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams,
+                                       n_features=config.char_features, **common)
+        self._word = HashingVectorizer(analyzer="word", ngram_range=config.word_ngrams,
+                                       n_features=config.word_features,
+                                       token_pattern=r"(?u)\b\w+\b", **common)
+
+    @property
+    def n_features(self) -> int:
+        return self.config.char_features + self.config.word_features
+
+    def transform(self, texts: list[str]) -> sp.csr_matrix:
+        return sp.hstack([self._char.transform(texts), self._word.transform(texts)],
+                         format="csr")
+
+
+@dataclass
+class HarmClassifier:
+    """P(harmful) and the most likely hazard of a text."""
+
+    featurizer: Featurizer
+    harm_coef: np.ndarray  # (n_features,)
+    harm_intercept: float
+    hazard_labels: list[str]
+    hazard_coef: np.ndarray  # (n_hazards, n_features)
+    hazard_intercept: np.ndarray  # (n_hazards,)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, texts: list[str]) -> list[tuple[float, str]]:
+        x = self.featurizer.transform(texts)
+        harm = 1.0 / (1.0 + np.exp(-(x @ self.harm_coef + self.harm_intercept)))
+        hazards = np.asarray(x @ self.hazard_coef.T) + self.hazard_intercept
+        return [(float(p), self.hazard_labels[int(np.argmax(h))])
+                for p, h in zip(harm, hazards, strict=True)]
+
+    def trained_on(self) -> set[str]:
+        """Fingerprints of every training text (see ``datasets.fingerprint``)."""
+        return set(self.metadata.get("trained_fingerprints", []))
+
+    # ------------------------------------------------------------------ artefact
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        c = self.featurizer.config
+        model = {"format": "vigil-harm-classifier/1",
+                 "featurizer": {"char_ngrams": c.char_ngrams, "word_ngrams": c.word_ngrams,
+                                "char_features": c.char_features,
+                                "word_features": c.word_features},
+                 "harm_intercept": self.harm_intercept, "hazard_labels": self.hazard_labels,
+                 **self.metadata}
+        # Weights are small in float16; sparse-friendly zeros compress well in npz.
+        np.savez_compressed(directory / "weights.npz",
+                            harm_coef=self.harm_coef.astype(np.float16),
+                            hazard_coef=self.hazard_coef.astype(np.float16),
+                            hazard_intercept=self.hazard_intercept.astype(np.float32))
+        (directory / "model.json").write_text(json.dumps(model, indent=1, sort_keys=True))
+
+    @classmethod
+    def load(cls, directory: Path = ARTEFACT_DIR) -> HarmClassifier:
+        model_file = directory / "model.json"
+        if not model_file.is_file():
+            raise FileNotFoundError(f"no harm classifier at {directory} (build one with "
+                                    "`vigil judges train`)")
+        model = json.loads(model_file.read_text())
+        if model.get("format") != "vigil-harm-classifier/1":
+            raise ValueError(f"{model_file}: unknown format {model.get('format')!r}")
+        f = model.pop("featurizer")
+        config = FeaturizerConfig(tuple(f["char_ngrams"]), tuple(f["word_ngrams"]),
+                                  f["char_features"], f["word_features"])
+        with np.load(directory / "weights.npz") as weights:
+            return cls(Featurizer(config), weights["harm_coef"].astype(np.float32),
+                       float(model.pop("harm_intercept")), list(model.pop("hazard_labels")),
+                       weights["hazard_coef"].astype(np.float32),
+                       weights["hazard_intercept"].astype(np.float32), model)

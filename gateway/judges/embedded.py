@@ -1,0 +1,43 @@
+"""The embedded harm scorer: the CPU classifier plus refusal detection, no network.
+
+A reply's harm is what it adds: its own content's score, or the request's score when the
+reply complies with it; a refusal complies with nothing, so refusing a harmful request is
+safe.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
+from gateway.judges.harm import HarmScore
+from gateway.judges.refusal import detect_refusal
+
+__all__ = ["EmbeddedHarmScorer"]
+
+
+class EmbeddedHarmScorer:
+    name = "embedded"
+    blocking = False
+
+    def __init__(self, artefact: Path | None = None) -> None:
+        self.classifier = HarmClassifier.load(artefact or ARTEFACT_DIR)
+        # Bound per instance (not a module-level cache) so two gateways do not share one.
+        self.score_prompt = lru_cache(maxsize=4096)(self._score_text)  # type: ignore[method-assign]
+
+    def _score_text(self, text: str) -> HarmScore:
+        score, hazard = self.classifier.predict([text])[0]
+        return HarmScore(score, hazard if score >= 0.5 else "none")
+
+    def score_prompt(self, prompt: str) -> HarmScore:  # replaced by the cached version
+        return self._score_text(prompt)
+
+    def score_response(self, prompt: str, response: str) -> HarmScore:
+        comply = 1.0 - detect_refusal(response).score
+        if comply == 0.0:
+            return HarmScore(0.0)
+        content = self._score_text(response)
+        request = self.score_prompt(prompt) if prompt else HarmScore(0.0)
+        worst = max(content, request, key=lambda s: s.score)
+        return HarmScore(worst.score * comply, worst.hazard)
