@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -26,11 +29,10 @@ from gateway.auth import Authenticator, Principal
 from gateway.events.backends import build_sink
 from gateway.events.recorder import ExchangeRecorder, RequestInfo
 from gateway.events.scrub import PIIScrubber
-from gateway.judges.base import Judge
-from gateway.judges.phrase import PhraseJudge
+from gateway.judges.registry import build_judges
 from gateway.metrics import GatewayMetrics
 from gateway.moderation import JudgePipeline
-from gateway.policy import Policy
+from gateway.policy import Policy, PolicyError, PolicyFile
 from gateway.ratelimit import RateLimiter
 from gateway.serving.endpoints import ChatEndpoint, CompletionEndpoint, Endpoint
 from gateway.serving.models import ModelRouter
@@ -38,19 +40,12 @@ from gateway.serving.proxy import ProxyService
 from gateway.settings import GatewaySettings
 from gateway.upstream import UpstreamClient
 
-__all__ = ["build_app", "build_judges"]
+__all__ = ["build_app"]
 
 log = logging.getLogger(__name__)
 
 CHAT = ChatEndpoint()
 COMPLETIONS = CompletionEndpoint()
-
-
-def build_judges(settings: GatewaySettings) -> list[Judge]:
-    judges: list[Judge] = []
-    if settings.judges.phrase.enabled:
-        judges.append(PhraseJudge(settings.judges.phrase))
-    return judges
 
 
 def build_app(settings: GatewaySettings) -> FastAPI:
@@ -63,8 +58,14 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upstream = UpstreamClient(settings.upstream, metrics)
-        pipeline = JudgePipeline(build_judges(settings), Policy(settings.policy), metrics,
-                                 holdback=settings.policy.stream_holdback_tokens)
+        policy_file = PolicyFile(settings.policy.file) if settings.policy.file else None
+        pipeline = JudgePipeline(build_judges(settings.judges),
+                                 policy_file.policy if policy_file else Policy(settings.policy),
+                                 metrics, holdback=settings.policy.stream_holdback_tokens)
+        app.state.policy_file = policy_file
+        watcher = (asyncio.create_task(_watch_policy(policy_file, pipeline, metrics,
+                                                     settings.policy.reload_interval_s))
+                   if policy_file else None)
         sink = build_sink(settings.events, metrics.events)
         if sink is not None:
             sink.start()
@@ -79,6 +80,10 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await upstream.aclose()
             if sink is not None:
                 sink.close()
@@ -152,6 +157,18 @@ def build_app(settings: GatewaySettings) -> FastAPI:
                                 accepted_correction=bool(event.correction and
                                                          event.from_reviewer))
 
+    @app.post("/admin/policy/reload")
+    async def reload_policy(request: Request,
+                            principal: Principal = Depends(auth.require_admin)) -> Response:
+        policy_file: PolicyFile | None = request.app.state.policy_file
+        if policy_file is None:
+            raise APIError("No policy file is configured (policy.file).", status=400,
+                           code="policy_file_unset", param="policy.file")
+        apply_policy_file(policy_file, proxy(request).pipeline, metrics)
+        return Response(json.dumps({"status": "reloaded", "file": str(policy_file.path),
+                                    "categories": sorted(policy_file.policy.settings.rules)}),
+                        media_type="application/json")
+
     @app.get("/healthz")
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -167,6 +184,29 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def apply_policy_file(policy_file: PolicyFile, pipeline: JudgePipeline,
+                      metrics: GatewayMetrics) -> None:
+    """Reload the file into the pipeline, or raise a 400 naming the bad key (the running
+    policy stays)."""
+    try:
+        pipeline.policy = policy_file.reload()
+    except PolicyError as exc:
+        metrics.policy_reloads.labels("rejected").inc()
+        log.error("policy rejected; the running policy stays", extra={"error": str(exc)})
+        raise APIError(str(exc), status=400, code="invalid_policy") from exc
+    metrics.policy_reloads.labels("ok").inc()
+    log.info("policy reloaded", extra={"file": str(policy_file.path)})
+
+
+async def _watch_policy(policy_file: PolicyFile, pipeline: JudgePipeline,
+                        metrics: GatewayMetrics, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        if policy_file.changed():
+            with contextlib.suppress(APIError):  # logged and counted; keep watching
+                apply_policy_file(policy_file, pipeline, metrics)
 
 
 def _request_info(request: Request, principal: Principal, body: Any) -> RequestInfo:

@@ -11,12 +11,15 @@ import uvicorn
 from rich.console import Console
 
 from adapter.logs import configure_logging
+from gateway.judges.cli import eval_app, judges_app
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Vigil: a safety-monitoring gateway for served LLMs.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console(stderr=True)
+app.add_typer(judges_app, name="judges")
+app.add_typer(eval_app, name="eval")
 
 
 def _parse_pairs(values: list[str], option: str) -> dict[str, str]:

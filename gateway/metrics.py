@@ -52,6 +52,8 @@ class GatewayMetrics:
                                        ["kind"], registry=r)
         self.stream_cuts = Counter("vigil_stream_cuts", "Streams cut by a block decision",
                                    ["model"], registry=r)
+        self.policy_reloads = Counter("vigil_policy_reloads", "Policy file reloads by result "
+                                      "(ok, rejected)", ["result"], registry=r)
         self.events = EventMetrics(r)
 
     def start(self, route: str, model: str) -> RequestRecord:

@@ -28,26 +28,31 @@ class JudgePipeline:
         self.policy = policy
         self.metrics = metrics
         self.holdback = holdback if judges else 0
+        #: Some judge may block on the network: run the pipeline off the event loop.
+        self.blocking = any(getattr(judge, "blocking", False) for judge in judges)
 
     def run(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
         verdicts: list[Verdict] = []
+        policy = self.policy
         for judge in self.judges:
+            if not policy.runs(judge.name, where):
+                continue
             started = time.perf_counter()
             verdicts += judge.judge(text, where, context)
             self.metrics.judge_latency.labels(judge.name).observe(time.perf_counter() - started)
         return verdicts
 
     def judge_input(self, context: ExchangeContext) -> Decision:
-        return self._decide(self.run(context.request_text, Where.INPUT, context))
+        return self._decide(self.run(context.request_text, Where.INPUT, context), context)
 
     def judge_output(self, content: str, reasoning: str, context: ExchangeContext) -> Decision:
         verdicts = self.run(content, Where.OUTPUT, context) if content else []
         if reasoning:
             verdicts += self.run(reasoning, Where.REASONING, context)
-        return self._decide(verdicts)
+        return self._decide(verdicts, context)
 
-    def _decide(self, verdicts: list[Verdict]) -> Decision:
-        decision = self.policy.decide(verdicts)
+    def _decide(self, verdicts: list[Verdict], context: ExchangeContext) -> Decision:
+        decision = self.policy.decide(verdicts, context.tenant)
         self.metrics.record_verdicts(decision.verdicts)
         return decision
 
@@ -98,8 +103,11 @@ class StreamGuard(Generic[T]):
             start = len(self._text[where])
             self._text[where] += delta
             ranges[where] = (start, len(self._text[where]))
+            policy = self._pipeline.policy
             for judge in self._pipeline.judges:
-                verdicts += judge.feed(self._states[(judge.name, where)], delta, self._context)
+                if policy.runs(judge.name, where):
+                    verdicts += judge.feed(self._states[(judge.name, where)], delta,
+                                           self._context)
         if ranges:
             self._observe(verdicts, ranges)
         if self.decision.blocked:
@@ -125,7 +133,7 @@ class StreamGuard(Generic[T]):
             self._pipeline.metrics.record_verdicts(list(self._worst.values()))
 
     def _observe(self, verdicts: list[Verdict], ranges: dict[Where, tuple[int, int]]) -> None:
-        decision = self._pipeline.policy.decide(verdicts)
+        decision = self._pipeline.policy.decide(verdicts, self._context.tenant)
         # Judges re-judge what they have seen, so the newest verdicts of a part replace
         # the older ones of that part; parts without new text keep theirs.
         self._latest = [v for v in self._latest if v.where not in ranges] + decision.verdicts

@@ -194,10 +194,29 @@ class PolicyRule(_Section):
                              description="A verdict scoring at least this takes the action.")
 
 
+class TenantPolicy(_Section):
+    rules: dict[str, PolicyRule] = Field(
+        default_factory=dict, description="Category -> rule, over the global rules.")
+    blocked_message: str | None = Field(default=None,
+                                        description="This tenant's blocked message.")
+
+
 class PolicySettings(_Section):
     rules: dict[str, PolicyRule] = Field(
         default_factory=lambda: {"phrase": PolicyRule(action=Action.BLOCK)},
         description="Category -> rule. A category without a rule is only counted (allow).")
+    tenants: dict[str, TenantPolicy] = Field(
+        default_factory=dict, description="Tenant -> rules that replace the global rule of "
+        "the same category for that tenant's traffic.")
+    judges: dict[str, list[Part]] = Field(
+        default_factory=dict, description="Judge name -> the parts it may run on (input, "
+        "output, reasoning); narrows the judge's own `apply_to`. Absent: unchanged.")
+    file: Path | None = Field(
+        default=None, description="A YAML file holding this section (rules, tenants, judges, "
+        "blocked_message). Reloaded when it changes and on POST /admin/policy/reload; an "
+        "invalid file is rejected and the running policy stays.")
+    reload_interval_s: float = Field(default=2.0, gt=0,
+                                     description="How often the policy file is checked.")
     blocked_message: str = Field(
         default="I can't help with that request.",
         description="What a client receives instead of blocked output.")

@@ -3,10 +3,11 @@ output, act, record. Returns a response model or an SSE iterator; the router pic
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,6 +25,8 @@ from gateway.serving.models import ModelRouter
 from gateway.upstream import UpstreamClient, UpstreamStream
 
 __all__ = ["ProxyService"]
+
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -56,7 +59,7 @@ class ProxyService:
                                      request_text=endpoint.input_text(request)))
         record.model = alias
         if self.pipeline.judges:
-            turn.decision = self.pipeline.judge_input(turn.context)
+            turn.decision = await self._off_loop(self.pipeline.judge_input, turn.context)
             if turn.decision.blocked:
                 return self._refuse(turn)
         body = request.model_dump(exclude_unset=True)
@@ -76,17 +79,25 @@ class ProxyService:
         content, reasoning = endpoint.output(response)
         finish = response.choices[0].finish_reason if response.choices else None
         if self.pipeline.judges:
-            self._moderate(turn, response, content, reasoning)
+            decision = await self._off_loop(self.pipeline.judge_output, content, reasoning,
+                                            turn.context)
+            self._moderate(turn, response, content, reasoning, decision)
         self._record(turn, response.id, content, reasoning, finish)
         response.model = alias
         return response
 
-    def _moderate(self, turn: _Turn, response: BaseModel, content: str, reasoning: str) -> None:
-        decision = self.pipeline.judge_output(content, reasoning, turn.context)
+    async def _off_loop(self, fn: Callable[..., R], *args: Any) -> R:
+        """Judges that call the network (a guard model) run in a worker thread so the event
+        loop keeps serving; in-process judges run inline, which is cheaper than a hop."""
+        if self.pipeline.blocking:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
+    def _moderate(self, turn: _Turn, response: BaseModel, content: str, reasoning: str,
+                  decision: Decision) -> None:
         turn.decision = turn.decision.merge(decision)
         if decision.blocked:
-            turn.endpoint.rewrite(response, self.pipeline.policy.blocked_message, None,
-                                  CONTENT_FILTER)
+            turn.endpoint.rewrite(response, self._blocked_message(turn), None, CONTENT_FILTER)
         elif decision.action is Action.REDACT:
             out = [v for v in decision.verdicts if v.where is Where.OUTPUT]
             thought = [v for v in decision.verdicts if v.where is Where.REASONING]
@@ -105,9 +116,12 @@ class ProxyService:
             verdicts=[VerdictRecord.of(v) for v in turn.decision.verdicts])
         self.recorder.record(turn.info, exchange)
 
+    def _blocked_message(self, turn: _Turn) -> str:
+        return self.pipeline.policy.blocked_message_for(turn.context.tenant)
+
     def _refuse(self, turn: _Turn) -> BaseModel | AsyncIterator[str]:
         """Answer a request blocked on input, without calling upstream."""
-        message = self.pipeline.policy.blocked_message
+        message = self._blocked_message(turn)
         blocked = turn.endpoint.blocked_response(turn.alias, message)
         self._record(turn, blocked.id, "", "", CONTENT_FILTER)
         if not turn.request.stream:
@@ -141,18 +155,17 @@ class ProxyService:
                 if guard is None:
                     yield self._send(endpoint, chunk, record)
                     continue
-                for released in guard.push(chunk, text, thought):
+                for released in await self._off_loop(guard.push, chunk, text, thought):
                     yield self._send_released(endpoint, released, record)
                 if guard.decision.blocked:
                     # Held chunks are dropped; closing the upstream stops its generation.
                     self.metrics.stream_cuts.labels(alias).inc()
                     finish = CONTENT_FILTER
-                    yield sse(endpoint.final_chunk(chunk.id, alias,
-                                                   self.pipeline.policy.blocked_message))
+                    yield sse(endpoint.final_chunk(chunk.id, alias, self._blocked_message(turn)))
                     break
             else:
                 if guard is not None:
-                    for released in guard.finish():
+                    for released in await self._off_loop(guard.finish):
                         yield self._send_released(endpoint, released, record)
             yield DONE
         finally:
