@@ -10,6 +10,7 @@ text so evaluations can skip rows the classifier has seen.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -38,12 +39,14 @@ class TrainConfig:
     seed: int = 0  # split and corpus seed
     c: float = 8.0  # inverse regularisation strength of the harm model
     hazard_c: float = 4.0
+    benign_weight: float = 2.0  # benign mass relative to harmful: the prior of live traffic
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.holdout < 1.0:
             raise ValueError(f"holdout must be in [0, 1), got {self.holdout!r}")
-        if self.c <= 0 or self.hazard_c <= 0:
-            raise ValueError(f"c and hazard_c must be > 0, got {self.c!r}, {self.hazard_c!r}")
+        for name in ("c", "hazard_c", "benign_weight"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
 
 
 def _held_out(group: str, config: TrainConfig) -> bool:
@@ -55,12 +58,14 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _balanced_weights(rows: list[LabeledPrompt]) -> np.ndarray:
+def _balanced_weights(rows: list[LabeledPrompt], benign_weight: float) -> np.ndarray:
     """Each (language, label) cell weighs the same in total, so a language with few benign
-    examples is not learnt as "this language is harmful"."""
+    examples is not learnt as "this language is harmful"; benign cells weigh
+    ``benign_weight`` times more, so text with little signal leans benign, as traffic does."""
     cells = Counter((r.language, r.harmful) for r in rows)
     per_cell = len(rows) / len(cells)
-    return np.array([per_cell / cells[(r.language, r.harmful)] for r in rows])
+    return np.array([per_cell / cells[(r.language, r.harmful)]
+                     * (1.0 if r.harmful else benign_weight) for r in rows])
 
 
 def train_harm_classifier(data: list[tuple[Path, str]], out: Path,
@@ -95,7 +100,7 @@ def train_harm_classifier(data: list[tuple[Path, str]], out: Path,
     x = featurizer.transform([r.text for r in train])
     y = np.array([r.harmful for r in train])
     harm = LogisticRegression(C=config.c, max_iter=2000, solver="liblinear")
-    harm.fit(x, y, sample_weight=_balanced_weights(train))
+    harm.fit(x, y, sample_weight=_balanced_weights(train, config.benign_weight))
 
     hazard_rows = [i for i, r in enumerate(train) if r.harmful and r.hazard != "none"]
     hazard_y = [train[i].hazard for i in hazard_rows]
@@ -119,8 +124,7 @@ def train_harm_classifier(data: list[tuple[Path, str]], out: Path,
         "provenance": {"sources": sources,
                        "generated_corpus": {"module": "gateway/judges/corpus.py",
                                             "rows": len(benign)},
-                       "config": {"holdout": config.holdout, "seed": config.seed,
-                                  "c": config.c, "hazard_c": config.hazard_c},
+                       "config": dataclasses.asdict(config),
                        "trained_rows": len(train), "held_out_rows": len(held),
                        "train_counts": dict(Counter(
                            f"{r.language}:{'harmful' if r.harmful else 'benign'}"
