@@ -18,17 +18,17 @@ __all__ = ["CANNED_TEXT", "build_canned_upstream"]
 CANNED_TEXT = "This is a canned answer from the benchmark upstream."
 
 
-def _chat_body(model: str) -> bytes:
+def _chat_body(model: str, text: str) -> bytes:
     return json.dumps({
         "id": "chatcmpl-canned", "object": "chat.completion", "created": 0, "model": model,
         "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": CANNED_TEXT}}],
+                     "message": {"role": "assistant", "content": text}}],
         "usage": {"prompt_tokens": 5, "completion_tokens": 10, "total_tokens": 15},
     }).encode()
 
 
-def _chat_frames(model: str, pieces: int) -> list[bytes]:
-    words = CANNED_TEXT.split(" ")
+def _chat_frames(model: str, pieces: int, text: str) -> list[bytes]:
+    words = text.split(" ")
     frames = []
     for i in range(pieces):
         word = words[i % len(words)] + " "
@@ -44,9 +44,10 @@ def _chat_frames(model: str, pieces: int) -> list[bytes]:
 
 
 def build_canned_upstream(model: str = "canned", *, delay_s: float = 0.0,
-                          stream_pieces: int = 16) -> Starlette:
-    body = _chat_body(model)
-    frames = _chat_frames(model, stream_pieces)
+                          stream_pieces: int = 16, text: str = CANNED_TEXT) -> Starlette:
+    """Streams ``stream_pieces`` chunks of one word each, cycling through ``text``."""
+    body = _chat_body(model, text)
+    frames = _chat_frames(model, stream_pieces, text)
     models = json.dumps({"object": "list", "data": [
         {"id": model, "object": "model", "created": 0, "owned_by": "canned"}]}).encode()
 

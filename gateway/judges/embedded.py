@@ -1,8 +1,10 @@
 """The embedded harm scorer: the CPU classifier plus refusal detection, no network.
 
-A reply's harm is what it adds: its own content's score, or the request's score when the
-reply complies with it; a refusal complies with nothing, so refusing a harmful request is
-safe.
+A reply's harm is the request's score when the reply complies with it (a refusal complies
+with nothing, so refusing a harmful request is safe), or its own content's score when that is
+strong evidence. The classifier is trained on requests, so on replies it is only trusted when
+it is nearly sure (``CONTENT_TRUST``): a lab-safety answer reads a little like a harmful
+request to it, a step-by-step weapon recipe reads like one a lot.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
 from gateway.judges.harm import HarmScore
 from gateway.judges.refusal import detect_refusal
 
-__all__ = ["EmbeddedHarmScorer"]
+__all__ = ["CONTENT_TRUST", "EmbeddedHarmScorer"]
+
+CONTENT_TRUST = 0.9
 
 
 class EmbeddedHarmScorer:
@@ -37,7 +41,9 @@ class EmbeddedHarmScorer:
         comply = 1.0 - detect_refusal(response).score
         if comply == 0.0:
             return HarmScore(0.0)
-        content = self._score_text(response)
         request = self.score_prompt(prompt) if prompt else HarmScore(0.0)
+        content = self._score_text(response)
+        if content.score < CONTENT_TRUST:
+            content = HarmScore(0.0)
         worst = max(content, request, key=lambda s: s.score)
         return HarmScore(worst.score * comply, worst.hazard)

@@ -1,0 +1,159 @@
+"""The judges inside the gateway, over real HTTP with the openai SDK: the stream leak bound,
+PII redaction, over-refusal and language mixing, the policy file (reload, tenants, judge
+placement, rejected edits), and `vigil eval judges`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import yaml
+
+from gateway.app import build_app
+from gateway.settings import GatewaySettings
+from tests.canned import build_canned_upstream
+from tests.servers import REPO, ThreadedServer, read_metric
+
+ADMIN, STRICT, USER = "sk-admin-0001", "sk-strict-001", "sk-user-00001"
+ASK = [{"role": "user", "content": "How do I kill a Python process?"}]
+
+
+def _upstream(text: str, pieces: int | None = None) -> ThreadedServer:
+    return ThreadedServer(build_canned_upstream(
+        "canned", text=text, stream_pieces=pieces or len(text.split(" ")))).__enter__()
+
+
+@pytest.fixture
+def servers() -> Iterator[list[ThreadedServer]]:
+    started: list[ThreadedServer] = []
+    yield started
+    for server in started:
+        server.__exit__(None, None, None)
+
+
+def _gateway(servers: list[ThreadedServer], text: str, **settings: Any) -> ThreadedServer:
+    upstream = _upstream(text, settings.pop("pieces", None))
+    gateway = ThreadedServer(build_app(GatewaySettings(upstream={"url": upstream.url},
+                                                       **settings))).__enter__()
+    servers += [gateway, upstream]
+    return gateway
+
+
+def _client(server: ThreadedServer, key: str = USER) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+
+
+def test_nothing_past_the_holdback_window_leaks_when_harm_starts_mid_stream(
+        servers: list[ThreadedServer]) -> None:
+    """60 harmless words, then the blocked phrase: with a hold-back of 32 chunks the client
+    gets at most the words older than 32 chunks before the block, and nothing after."""
+    lead = [f"w{i}" for i in range(60)]
+    text = " ".join([*lead, "vigil-block-test", "then", "more", "words"])
+    gateway = _gateway(servers, text, judges={"phrase": {"enabled": True,
+                                                         "phrases": ["vigil-block-test"]}},
+                       policy={"stream_holdback_tokens": 32, "blocked_message": "[cut]"})
+    chunks, finish = [], None
+    for chunk in _client(gateway).chat.completions.create(model="canned", messages=ASK,
+                                                          stream=True):
+        if chunk.choices and chunk.choices[0].delta.content:
+            chunks.append(chunk.choices[0].delta.content.strip())
+        finish = (chunk.choices[0].finish_reason if chunk.choices else None) or finish
+    assert finish == "content_filter" and chunks[-1] == "[cut]"
+    released = chunks[:-1]
+    assert released == lead[:60 - 32]  # exactly the hold-back's worth is withheld
+
+
+def test_pii_in_output_is_redacted(servers: list[ThreadedServer]) -> None:
+    gateway = _gateway(servers, "Write to jane.doe@example.com or call +44 20 7946 0958.",
+                       judges={"pii": {"enabled": True}},
+                       policy={"rules": {"pii": {"action": "redact"}}})
+    reply = _client(gateway).chat.completions.create(model="canned", messages=ASK)
+    assert reply.choices[0].message.content == "Write to [REDACTED] or call [REDACTED]."
+
+
+def test_over_refusal_and_language_mixing_are_flagged_and_counted(
+        servers: list[ThreadedServer]) -> None:
+    gateway = _gateway(
+        servers, "I'm sorry, but I can't help with that. 我不能帮助你做这件事情。",
+        judges={"refusal": {"enabled": True}, "language": {"enabled": True}},
+        policy={"rules": {"over_refusal": {"action": "flag"},
+                          "language_mix": {"action": "flag", "threshold": 0.2}}})
+    _client(gateway).chat.completions.create(model="canned", messages=ASK)
+    metrics = httpx.get(f"{gateway.url}/metrics").text
+    assert read_metric(metrics, "vigil_judge_verdicts_total", judge="refusal",
+                       category="over_refusal", action="flag", where="output") == 1
+    assert read_metric(metrics, "vigil_judge_verdicts_total", judge="language",
+                       category="language_mix", action="flag", where="output") == 1
+
+
+def _policy(path: Path, action: str, **extra: Any) -> None:
+    path.write_text(yaml.safe_dump({"blocked_message": "Blocked by policy.",
+                                    "rules": {"phrase": {"action": action}}, **extra}))
+
+
+def _with_phrase(client: openai.OpenAI) -> str | None:
+    messages = [{"role": "user", "content": "please vigil-flag-test"}]
+    return client.chat.completions.create(model="canned", messages=messages
+                                          ).choices[0].finish_reason
+
+
+def test_policy_file_reloads_per_tenant_and_rejects_bad_edits(servers: list[ThreadedServer],
+                                                              tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    _policy(policy, "flag", tenants={"strict": {"rules": {"phrase": {"action": "block"}}}})
+    gateway = _gateway(servers, "A plain answer.",
+                       judges={"phrase": {"enabled": True, "phrases": ["vigil-flag-test"]}},
+                       auth={"keys": {USER: "acme", STRICT: "strict"}, "admin_keys": [ADMIN]},
+                       policy={"file": str(policy), "reload_interval_s": 0.1})
+    user, strict = _client(gateway), _client(gateway, STRICT)
+    assert (_with_phrase(user), _with_phrase(strict)) == ("stop", "content_filter")
+
+    _policy(policy, "block")  # picked up by the watcher, no restart
+    deadline = time.monotonic() + 10
+    while _with_phrase(user) != "content_filter":
+        assert time.monotonic() < deadline, "the edited policy was not picked up"
+        time.sleep(0.1)
+
+    policy.write_text(yaml.safe_dump({"rules": {"phrase": {"action": "explode"}}}))
+    reload = httpx.post(f"{gateway.url}/admin/policy/reload",
+                        headers={"Authorization": f"Bearer {ADMIN}"})
+    assert reload.status_code == 400
+    error = reload.json()["error"]
+    assert error["code"] == "invalid_policy" and "rules.phrase.action" in error["message"]
+    assert _with_phrase(user) == "content_filter"  # the running policy stayed
+    assert httpx.post(f"{gateway.url}/admin/policy/reload",
+                      headers={"Authorization": f"Bearer {USER}"}).status_code == 403
+    metrics = httpx.get(f"{gateway.url}/metrics").text
+    assert read_metric(metrics, "vigil_policy_reloads_total", result="rejected") >= 1
+    assert read_metric(metrics, "vigil_policy_reloads_total", result="ok") >= 1
+
+
+def test_policy_places_judges_on_parts(servers: list[ThreadedServer]) -> None:
+    gateway = _gateway(servers, "A plain answer.",
+                       judges={"phrase": {"enabled": True, "phrases": ["vigil-flag-test"]}},
+                       policy={"rules": {"phrase": {"action": "block"}},
+                               "judges": {"phrase": ["output"]}})
+    assert _with_phrase(_client(gateway)) == "stop"  # not judged on input any more
+
+
+def test_eval_judges_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-m", "gateway", "eval", "judges", "--dataset",
+                    str(REPO.parent / "shared" / "data" / "xstest_part_a.csv"), "--format",
+                    "xstest", "--json", str(out)], cwd=REPO, check=True, capture_output=True,
+                   timeout=300)
+    report = json.loads(out.read_text())
+    overall = report["overall"]
+    assert overall["rows"] + report["rows_skipped_as_trained"] == 225
+    assert set(overall) >= {"precision", "recall", "f1", "fpr"}
+    assert overall["f1"] > 0.5  # a regression guard; the measured value is in the notes
+    assert {"homonyms", "contrast_homonyms"} <= set(report["per_category"])
+    assert set(report["latency"]) >= {"harm:embedded", "language", "refusal", "pii"}
