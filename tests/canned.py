@@ -44,8 +44,10 @@ def _chat_frames(model: str, pieces: int, text: str) -> list[bytes]:
 
 
 def build_canned_upstream(model: str = "canned", *, delay_s: float = 0.0,
-                          stream_pieces: int = 16, text: str = CANNED_TEXT) -> Starlette:
-    """Streams ``stream_pieces`` chunks of one word each, cycling through ``text``."""
+                          stream_pieces: int = 16, text: str = CANNED_TEXT,
+                          chunk_delay_s: float = 0.0) -> Starlette:
+    """Streams ``stream_pieces`` chunks of one word each, cycling through ``text``, one every
+    ``chunk_delay_s`` (a model's inter-token time)."""
     body = _chat_body(model, text)
     frames = _chat_frames(model, stream_pieces, text)
     models = json.dumps({"object": "list", "data": [
@@ -58,6 +60,8 @@ def build_canned_upstream(model: str = "canned", *, delay_s: float = 0.0,
         if payload.get("stream"):
             async def gen():  # type: ignore[no-untyped-def]
                 for frame in frames:
+                    if chunk_delay_s:
+                        await asyncio.sleep(chunk_delay_s)
                     yield frame
             return StreamingResponse(gen(), media_type="text/event-stream")
         return Response(body, media_type="application/json")
