@@ -66,3 +66,12 @@ def test_shipped_configs_load(name: str) -> None:
     settings = load_settings(REPO / name, cls=TrainerSettings)
     assert settings.events.backend in ("local", "kafka")
     assert settings.trainer.store_path.name == "dataset.db"
+
+
+def test_example_policy_file_loads() -> None:
+    from gateway.policy import load_policy_file
+    from tests.servers import REPO
+
+    policy = load_policy_file(REPO / "examples" / "policy.yaml")
+    assert policy.blocked_message_for("kids-app") == "Let's talk about something else."
+    assert set(policy.settings.rules) >= {"harm", "over_refusal", "language_mix", "pii"}
