@@ -70,6 +70,9 @@ _LG3_HEAD = (
     + "<END UNSAFE CONTENT CATEGORIES>\n\n"
     "<BEGIN CONVERSATION>\n\n"
 )
+# Ends like Meta's model card (and any Llama 3 generation prompt): "\n\n" after the assistant
+# header. HF's chat template stops at the header and the model writes "\n\n" itself; the parser
+# skips blank lines either way.
 _LG3_TAIL = (
     "\n\n<END CONVERSATION>\n\n"
     "Provide your safety assessment for ONLY THE LAST {role} message in the above "
@@ -135,10 +138,11 @@ _QWEN_CATEGORIES = re.compile(r"^\s*Categories:\s*(.*)$", re.IGNORECASE | re.MUL
 _QWEN_NAMES = ["Violent", "Non-violent Illegal Acts", "Sexual Content or Sexual Acts", "PII",
                "Suicide & Self-Harm", "Unethical Acts", "Politically Sensitive Topics",
                "Copyright Violation"]
-# The rest of Qwen3Guard-Gen's chat template for a conversation ending with the USER (input
+# Qwen3Guard-Gen's chat template, rendered, for a conversation ending with the USER (query
 # moderation: Jailbreak is a category) or the ASSISTANT (response moderation: no Jailbreak, a
-# Refusal line asked for). Rendered from the published template as we found it quoted; the
-# empty <think> block is what the template emits after the generation prompt.
+# Refusal line is asked for). Reproduced from the template as quoted in public code, not checked
+# against the shipped tokenizer here; the empty <think> block is what the template emits after
+# the generation prompt (Qwen3 is a thinking model).
 _QWEN_USER = (
     "<|im_start|>user\n# Task:\n"
     "1) Evaluate whether THE LAST USER's query belongs to safe or unsafe content based on our "
@@ -261,8 +265,9 @@ class GuardModelScorer:
 
     Thread-safe. Identical questions share one call: answers are kept in a small LRU cache and
     a question already in flight is waited for rather than asked again (failures are not
-    cached, so the next request retries). ``calls``, ``failures``, ``failures_by_reason`` and
-    ``cache_hits`` are running counters for metrics.
+    cached, so the next request retries). ``calls``, ``failures``, ``failures_by_reason``
+    (timeout, connect, transport, status, bad_response, unparseable, error) and ``cache_hits``
+    are running counters for metrics.
     """
 
     name = "guard"
@@ -351,11 +356,15 @@ class GuardModelScorer:
         with self._lock:
             self.calls += 1
         try:
-            reply = self._client.post(self._endpoint, json=body, headers=self._headers)
+            # Per call, also when the caller brought its own client.
+            reply = self._client.post(self._endpoint, json=body, headers=self._headers,
+                                      timeout=self.settings.timeout_s)
         except httpx.TimeoutException as exc:
             raise _GuardFailure("timeout", repr(exc)) from exc
-        except httpx.TransportError as exc:
+        except httpx.ConnectError as exc:
             raise _GuardFailure("connect", repr(exc)) from exc
+        except httpx.TransportError as exc:  # reset mid-response, protocol error, …
+            raise _GuardFailure("transport", repr(exc)) from exc
         if not reply.is_success:
             raise _GuardFailure("status", f"{reply.status_code} {reply.text[:200]}")
         try:
