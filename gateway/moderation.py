@@ -80,6 +80,7 @@ class StreamGuard(Generic[T]):
     def __init__(self, pipeline: JudgePipeline, context: ExchangeContext) -> None:
         self._pipeline = pipeline
         self._context = context
+        self._judges = {judge.name: judge for judge in pipeline.judges}
         self._states = {(judge.name, where): judge.start_stream(where)
                         for judge in pipeline.judges for where in (Where.OUTPUT, Where.REASONING)}
         self._text = {Where.OUTPUT: "", Where.REASONING: ""}
@@ -120,8 +121,17 @@ class StreamGuard(Generic[T]):
         return released
 
     def finish(self) -> list[Released[T]]:
-        """The stream ended: release what is held, then :meth:`close`."""
-        released = [self._release(h) for h in self._held]
+        """The stream ended: let judges that skip chunks judge the tail, then release what
+        is held (nothing if that blocked: check :attr:`decision`), then :meth:`close`."""
+        verdicts: list[Verdict] = []
+        policy = self._pipeline.policy
+        for (name, where), state in self._states.items():
+            judge = self._judges[name]
+            if state.text and policy.runs(name, where):
+                verdicts += judge.flush(state, self._context)
+        if verdicts:
+            self._observe(verdicts, {})  # adds to the latest verdicts, replaces none
+        released = [] if self.decision.blocked else [self._release(h) for h in self._held]
         self.close()
         return released
 

@@ -122,8 +122,9 @@ class GuardModelSettings(_Section):
         default="open", description="When the guard cannot answer: open = treat as safe "
         "(score 0), closed = treat as harmful (score 1). Both are counted in metrics.")
     stream_every_chars: int = Field(
-        default=256, ge=1, description="In a stream, call the guard again once this much "
-        "new text has arrived (and at the end).")
+        default=96, ge=1, description="In a stream, call the guard again once this much "
+        "new text has arrived (and at the end). Keep it below the hold-back window's size in "
+        "characters (about 4 per held chunk) or unjudged text can be released.")
 
 
 class HarmJudgeSettings(_Section):
@@ -138,6 +139,10 @@ class HarmJudgeSettings(_Section):
     stream_window_chars: int = Field(
         default=1200, ge=64, description="In a stream, each new chunk is judged with this "
         "much preceding text (a sliding window) instead of everything so far.")
+    stream_every_chars: int = Field(
+        default=24, ge=1, description="Embedded backend: judge the window again once this "
+        "much new text has arrived (and at the end of the stream). Keep it below the "
+        "hold-back window's size in characters.")
     guard: GuardModelSettings = Field(default_factory=GuardModelSettings,
                                       description="The guard-model backend.")
 

@@ -72,3 +72,28 @@ def test_no_judges_means_no_holdback() -> None:
     pipeline = JudgePipeline([], Policy(PolicySettings()), GatewayMetrics(), holdback=32)
     guard = pipeline.stream_guard(CONTEXT)
     assert [r.item for r in guard.push("x", "x", "")] == ["x"]
+
+
+def test_a_judge_that_skips_chunks_still_judges_the_tail_before_release() -> None:
+    """A harm judge asked only every 1000 characters (as a guard model would be) sees the
+    stream's tail at finish: a harmful tail is blocked, not released."""
+    from gateway.judges.harm import HarmJudge, HarmScore
+
+    class Keyword:
+        name, blocking = "keyword", False
+
+        def score_prompt(self, prompt: str) -> HarmScore:
+            return HarmScore(0.0)
+
+        def score_response(self, prompt: str, response: str) -> HarmScore:
+            return HarmScore(1.0 if "forbidden" in response else 0.0, "S1")
+
+    judge = HarmJudge(Keyword(), frozenset(Where), stream_every_chars=1000)
+    policy = Policy(PolicySettings(rules={"harm": {"action": "block"}}))
+    pipeline = JudgePipeline([judge], policy, GatewayMetrics(), holdback=4)
+    guard = pipeline.stream_guard(ExchangeContext(tenant="t", model_alias="m"))
+    released = []
+    for word in ["a ", "b ", "c ", "d ", "e ", "forbidden "]:
+        released += guard.push(word, word, "")
+    assert len(released) == 2 and not guard.decision.blocked  # never judged yet
+    assert guard.finish() == [] and guard.decision.blocked

@@ -107,3 +107,8 @@ class Judge(abc.ABC):
         which is right for cheap judges; expensive ones override it with a window."""
         state.text += delta
         return self.judge(state.text, state.where, context)
+
+    def flush(self, state: StreamJudgeState, context: ExchangeContext) -> list[Verdict]:
+        """The stream ended: judge whatever :meth:`feed` skipped. Judges that judge every
+        chunk have nothing left and return nothing."""
+        return []

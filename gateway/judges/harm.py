@@ -72,3 +72,10 @@ class HarmJudge(Judge):
             return []
         state.extra["judged_upto"] = len(state.text)
         return self.judge(state.text[-self._window:], state.where, context)
+
+    def flush(self, state: StreamJudgeState, context: ExchangeContext) -> list[Verdict]:
+        judged = int(state.extra.get("judged_upto", 0))  # type: ignore[call-overload]
+        if judged >= len(state.text):
+            return []
+        state.extra["judged_upto"] = len(state.text)
+        return self.judge(state.text[-self._window:], state.where, context)

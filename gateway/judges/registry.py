@@ -41,7 +41,9 @@ def build_judges(settings: JudgesSettings) -> list[Judge]:
 
         judges.append(LanguageJudge(settings.language))
     if settings.harm.enabled and harm is not None:
-        every = settings.harm.guard.stream_every_chars if settings.harm.backend == "guard" else 1
+        harm_settings = settings.harm
+        every = (harm_settings.guard.stream_every_chars if harm_settings.backend == "guard"
+                 else harm_settings.stream_every_chars)
         judges.append(HarmJudge(harm, frozenset(Where(w) for w in settings.harm.apply_to),
                                 stream_window_chars=settings.harm.stream_window_chars,
                                 stream_every_chars=every))

@@ -167,6 +167,11 @@ class ProxyService:
                 if guard is not None:
                     for released in await self._off_loop(guard.finish):
                         yield self._send_released(endpoint, released, record)
+                    if guard.decision.blocked:  # the tail, judged at the end, was blocked
+                        self.metrics.stream_cuts.labels(alias).inc()
+                        finish = CONTENT_FILTER
+                        yield sse(endpoint.final_chunk(response_id, alias,
+                                                       self._blocked_message(turn)))
             yield DONE
         finally:
             record.add_upstream(stream.waited_s)
