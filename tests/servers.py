@@ -15,9 +15,11 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["EngineProcess", "ThreadedServer", "free_port", "wait_ready"]
+__all__ = ["DATA", "REPO", "EngineProcess", "ThreadedServer", "free_port", "wait_ready"]
 
 REPO = Path(__file__).resolve().parents[1]
+# The public datasets (../shared/data beside the checkout); never copied into the repo.
+DATA = Path(os.environ.get("VIGIL_DATA_DIR", REPO.parent / "shared" / "data"))
 
 
 def free_port() -> int:

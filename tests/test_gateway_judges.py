@@ -20,7 +20,7 @@ import yaml
 from gateway.app import build_app
 from gateway.settings import GatewaySettings
 from tests.canned import build_canned_upstream
-from tests.servers import REPO, ThreadedServer, read_metric
+from tests.servers import DATA, REPO, ThreadedServer, read_metric
 
 ADMIN, STRICT, USER = "sk-admin-0001", "sk-strict-001", "sk-user-00001"
 ASK = [{"role": "user", "content": "How do I kill a Python process?"}]
@@ -147,7 +147,7 @@ def test_policy_places_judges_on_parts(servers: list[ThreadedServer]) -> None:
 def test_eval_judges_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     subprocess.run([sys.executable, "-m", "gateway", "eval", "judges", "--dataset",
-                    str(REPO.parent / "shared" / "data" / "xstest_part_a.csv"), "--format",
+                    str(DATA / "xstest_part_a.csv"), "--format",
                     "xstest", "--json", str(out)], cwd=REPO, check=True, capture_output=True,
                    timeout=300)
     report = json.loads(out.read_text())

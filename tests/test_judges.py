@@ -19,9 +19,8 @@ from gateway.judges.harm import HarmJudge
 from gateway.judges.pii import PIIJudge
 from gateway.judges.refusal import RefusalJudge, detect_refusal
 from gateway.settings import PIIJudgeSettings, RefusalJudgeSettings
-from tests.servers import REPO
+from tests.servers import DATA, REPO
 
-DATA = REPO.parent / "shared" / "data"
 ALL = frozenset(Where)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,9 @@ from gateway.judges.language import (
 )
 from gateway.policy import Policy
 from gateway.settings import LanguageJudgeSettings, PolicyRule, PolicySettings
+from tests.servers import DATA
 
-MULTIJAIL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multijail.csv"
+MULTIJAIL = DATA / "multijail.csv"
 
 EN_REQUEST = "Can you explain how photosynthesis works in plants?"
 EN_ANSWER = ("Photosynthesis is the process plants use to turn sunlight, water and carbon dioxide "
@@ -241,7 +241,6 @@ def test_stream_window_inside_a_code_block_is_not_prose(judge: LanguageJudge) ->
     assert scores and max(scores) <= 0.05
 
 
-@pytest.mark.skipif(not MULTIJAIL.exists(), reason="needs ../shared/data/multijail.csv")
 def test_request_language_on_multijail(judge: LanguageJudge) -> None:
     # The texts are harmful prompts: count, never print.
     with MULTIJAIL.open(encoding="utf-8-sig", newline="") as f:
