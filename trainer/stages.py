@@ -1,0 +1,186 @@
+"""The refresh's training stages on TRL's trainers: SFT first (a direct correction), then
+DPO on preference pairs from the SFT policy, each a LoRA on the base model.
+
+Examples are plain text already in the model's chat format: ``prompt`` ends with the
+generation prompt (for an R1 model, the assistant tag then ``<think>``) and ``completion`` is the
+reasoning, ``</think>``, the answer and EOS, so the loss covers completions only and the R1
+format of targets is kept exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from adapter.registry import StageRecord
+
+__all__ = ["DPOStageConfig", "LoraSettings", "SFTStageConfig", "run_dpo", "run_sft"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoraSettings:
+    """The LoRA every stage trains; vLLM serves it as is."""
+
+    #: Rank; must not exceed the serving engines' ``--max-lora-rank``.
+    rank: int = 16
+    #: Scaling numerator (the update is scaled by alpha / rank).
+    alpha: int = 32
+    #: Dropout on the LoRA input during training.
+    dropout: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.rank < 1:
+            raise ValueError(f"lora rank must be >= 1, got {self.rank!r}")
+        if self.alpha < 1:
+            raise ValueError(f"lora alpha must be >= 1, got {self.alpha!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"lora dropout must be in [0, 1), got {self.dropout!r}")
+
+    def peft_config(self) -> Any:
+        from peft import LoraConfig
+
+        # All linear layers and no modules_to_save: the shape vLLM's LoRA kernels serve.
+        return LoraConfig(r=self.rank, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+@dataclass
+class SFTStageConfig:
+    """Supervised fine-tuning on targets."""
+
+    #: Learning rate of the LoRA weights.
+    learning_rate: float = 2e-4
+    #: Passes over the examples (ignored when ``max_steps`` > 0).
+    epochs: float = 1.0
+    #: Stop after this many optimiser steps; 0 = use ``epochs``.
+    max_steps: int = 0
+    #: Examples per device step.
+    batch_size: int = 8
+    #: Longest example in tokens (prompt + completion); longer ones are truncated.
+    max_length: int = 1024
+    #: bf16 autocast (GPU only; ignored on a CPU).
+    bf16: bool = True
+    #: Seed of data order and LoRA initialisation.
+    seed: int = 0
+    lora: LoraSettings = field(default_factory=LoraSettings)
+
+    def __post_init__(self) -> None:
+        _positive(self, "learning_rate", "batch_size", "max_length")
+        if self.max_steps < 0 or self.epochs <= 0:
+            raise ValueError(f"need epochs > 0 and max_steps >= 0, got {self.epochs!r}, "
+                             f"{self.max_steps!r}")
+
+
+@dataclass
+class DPOStageConfig:
+    """Direct preference optimisation from the SFT policy (also the reference)."""
+
+    #: Learning rate of the LoRA weights.
+    learning_rate: float = 5e-5
+    #: DPO's beta: how far the policy may move from the reference.
+    beta: float = 0.1
+    #: Passes over the pairs (ignored when ``max_steps`` > 0).
+    epochs: float = 1.0
+    #: Stop after this many optimiser steps; 0 = use ``epochs``.
+    max_steps: int = 0
+    #: Pairs per device step.
+    batch_size: int = 4
+    #: Longest prompt + response in tokens.
+    max_length: int = 1024
+    #: bf16 autocast (GPU only; ignored on a CPU).
+    bf16: bool = True
+    #: Seed of data order.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _positive(self, "learning_rate", "beta", "batch_size", "max_length")
+        if self.max_steps < 0 or self.epochs <= 0:
+            raise ValueError(f"need epochs > 0 and max_steps >= 0, got {self.epochs!r}, "
+                             f"{self.max_steps!r}")
+
+
+def _positive(config: object, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if value <= 0:
+            raise ValueError(f"{type(config).__name__}.{name} must be > 0, got {value!r}")
+
+
+def _common_args(config: SFTStageConfig | DPOStageConfig, out: Path) -> dict[str, Any]:
+    gpu = torch.cuda.is_available()
+    return {"output_dir": str(out / "checkpoints"), "learning_rate": config.learning_rate,
+            "num_train_epochs": config.epochs, "max_steps": config.max_steps or -1,
+            "per_device_train_batch_size": config.batch_size, "seed": config.seed,
+            "bf16": config.bf16 and gpu, "use_cpu": not gpu, "report_to": [],
+            "save_strategy": "no", "logging_steps": 1, "disable_tqdm": False,
+            "max_length": config.max_length, "dataloader_num_workers": 0}
+
+
+def _load(model_path: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+    return model, tokenizer
+
+
+def _record(name: str, config: object, started: float, trainer: Any) -> StageRecord:
+    history = [h for h in trainer.state.log_history if "loss" in h]
+    metrics = {"steps": float(trainer.state.global_step)}
+    if history:
+        metrics["first_loss"] = float(history[0]["loss"])
+        metrics["last_loss"] = float(history[-1]["loss"])
+    return StageRecord(name=name, config=asdict(config), seconds=time.monotonic() - started,
+                       metrics=metrics)
+
+
+def run_sft(model_path: Path, examples: list[dict[str, str]], out: Path,
+            config: SFTStageConfig) -> StageRecord:
+    """Train a LoRA on ``{"prompt", "completion"}`` texts; save PEFT files to ``out``."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    if not examples:
+        raise ValueError("SFT needs at least one example")
+    started = time.monotonic()
+    model, tokenizer = _load(model_path)
+    args = SFTConfig(**_common_args(config, out), completion_only_loss=True, packing=False)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
+                         processing_class=tokenizer, peft_config=config.lora.peft_config())
+    trainer.train()
+    trainer.model.save_pretrained(out)
+    log.info("sft done", extra={"examples": len(examples), "out": str(out)})
+    return _record("sft", config, started, trainer)
+
+
+def run_dpo(model_path: Path, sft_adapter: Path, pairs: list[dict[str, str]], out: Path,
+            config: DPOStageConfig) -> StageRecord:
+    """Continue the SFT LoRA with DPO on ``{"prompt", "chosen", "rejected"}`` texts. The
+    reference is the SFT policy itself (the base with the SFT adapter merged), so DPO refines
+    the correction rather than pulling back towards the base."""
+    from datasets import Dataset
+    from peft import PeftModel
+    from trl import DPOConfig, DPOTrainer
+
+    if not pairs:
+        raise ValueError("DPO needs at least one pair")
+    started = time.monotonic()
+    base, tokenizer = _load(model_path)
+    reference, _ = _load(model_path)
+    reference = PeftModel.from_pretrained(reference, sft_adapter).merge_and_unload()
+    policy = PeftModel.from_pretrained(base, sft_adapter, is_trainable=True)
+    args = DPOConfig(**_common_args(config, out), beta=config.beta)
+    trainer = DPOTrainer(model=policy, ref_model=reference, args=args,
+                         train_dataset=Dataset.from_list(pairs), processing_class=tokenizer)
+    trainer.train()
+    trainer.model.save_pretrained(out)
+    log.info("dpo done", extra={"pairs": len(pairs), "out": str(out)})
+    return _record("dpo", config, started, trainer)
