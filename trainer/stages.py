@@ -2,15 +2,16 @@
 DPO on preference pairs from the SFT policy, each a LoRA on the base model.
 
 Examples are plain text already in the model's chat format: ``prompt`` ends with the
-generation prompt (for an R1 model, the assistant tag then ``<think>``) and ``completion`` is the
-reasoning, ``</think>``, the answer and EOS, so the loss covers completions only and the R1
-format of targets is kept exactly.
+generation prompt (for an R1 model, the assistant tag then ``<think>``) and ``completion`` is
+the reasoning, ``</think>`` and the answer (TRL appends EOS), so the loss covers completions
+only and the R1 format of targets is kept exactly.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ import torch
 
 from adapter.registry import StageRecord
 
-__all__ = ["DPOStageConfig", "LoraSettings", "SFTStageConfig", "run_dpo", "run_sft"]
+__all__ = ["DPOStageConfig", "GRPOStageConfig", "LoraSettings", "SFTStageConfig", "run_dpo",
+           "run_grpo", "run_sft"]
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,41 @@ class DPOStageConfig:
                              f"{self.max_steps!r}")
 
 
+@dataclass
+class GRPOStageConfig:
+    """Group-relative policy optimisation with the judges as rewards, from the SFT policy."""
+
+    #: Learning rate of the LoRA weights.
+    learning_rate: float = 1e-5
+    #: KL coefficient against the reference; > 0 guards against reward hacking.
+    beta: float = 0.04
+    #: Completions sampled per prompt (the group).
+    num_generations: int = 4
+    #: Longest sampled completion in tokens.
+    max_completion_length: int = 256
+    #: Sampling temperature of the completions.
+    temperature: float = 1.0
+    #: Prompts x generations per device step (a multiple of ``num_generations``).
+    batch_size: int = 8
+    #: Passes over the prompts (ignored when ``max_steps`` > 0).
+    epochs: float = 1.0
+    #: Stop after this many optimiser steps; 0 = use ``epochs``.
+    max_steps: int = 0
+    #: Weights of harmlessness, over-refusal, language consistency, length sanity.
+    reward_weights: tuple[float, ...] = (1.0, 1.0, 0.5, 0.5)
+    #: bf16 autocast (GPU only; ignored on a CPU).
+    bf16: bool = True
+    #: Seed of data order and sampling.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _positive(self, "learning_rate", "beta", "num_generations", "max_completion_length",
+                  "temperature", "batch_size")
+        if self.batch_size % self.num_generations:
+            raise ValueError(f"batch_size {self.batch_size!r} must be a multiple of "
+                             f"num_generations {self.num_generations!r}")
+
+
 def _positive(config: object, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
@@ -113,14 +150,15 @@ def _positive(config: object, *names: str) -> None:
             raise ValueError(f"{type(config).__name__}.{name} must be > 0, got {value!r}")
 
 
-def _common_args(config: SFTStageConfig | DPOStageConfig, out: Path) -> dict[str, Any]:
+def _common_args(config: SFTStageConfig | DPOStageConfig | GRPOStageConfig, out: Path
+                 ) -> dict[str, Any]:
     gpu = torch.cuda.is_available()
     return {"output_dir": str(out / "checkpoints"), "learning_rate": config.learning_rate,
             "num_train_epochs": config.epochs, "max_steps": config.max_steps or -1,
             "per_device_train_batch_size": config.batch_size, "seed": config.seed,
             "bf16": config.bf16 and gpu, "use_cpu": not gpu, "report_to": [],
             "save_strategy": "no", "logging_steps": 1, "disable_tqdm": False,
-            "max_length": config.max_length, "dataloader_num_workers": 0}
+            "dataloader_num_workers": 0}
 
 
 def _load(model_path: Path) -> tuple[Any, Any]:
@@ -138,6 +176,8 @@ def _record(name: str, config: object, started: float, trainer: Any) -> StageRec
     if history:
         metrics["first_loss"] = float(history[0]["loss"])
         metrics["last_loss"] = float(history[-1]["loss"])
+        metrics.update({k: float(v) for k, v in history[-1].items()
+                        if k == "reward" or (k.startswith("rewards/") and k.endswith("/mean"))})
     return StageRecord(name=name, config=asdict(config), seconds=time.monotonic() - started,
                        metrics=metrics)
 
@@ -152,7 +192,8 @@ def run_sft(model_path: Path, examples: list[dict[str, str]], out: Path,
         raise ValueError("SFT needs at least one example")
     started = time.monotonic()
     model, tokenizer = _load(model_path)
-    args = SFTConfig(**_common_args(config, out), completion_only_loss=True, packing=False)
+    args = SFTConfig(**_common_args(config, out), max_length=config.max_length,
+                     completion_only_loss=True, packing=False)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
                          processing_class=tokenizer, peft_config=config.lora.peft_config())
     trainer.train()
@@ -177,10 +218,40 @@ def run_dpo(model_path: Path, sft_adapter: Path, pairs: list[dict[str, str]], ou
     reference, _ = _load(model_path)
     reference = PeftModel.from_pretrained(reference, sft_adapter).merge_and_unload()
     policy = PeftModel.from_pretrained(base, sft_adapter, is_trainable=True)
-    args = DPOConfig(**_common_args(config, out), beta=config.beta)
+    args = DPOConfig(**_common_args(config, out), max_length=config.max_length,
+                     beta=config.beta)
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args,
                          train_dataset=Dataset.from_list(pairs), processing_class=tokenizer)
     trainer.train()
     trainer.model.save_pretrained(out)
     log.info("dpo done", extra={"pairs": len(pairs), "out": str(out)})
     return _record("dpo", config, started, trainer)
+
+
+def run_grpo(model_path: Path, sft_adapter: Path, prompts: list[str],
+             rewards: list[Callable[..., list[float]]], out: Path,
+             config: GRPOStageConfig) -> StageRecord:
+    """Continue the SFT LoRA with GRPO on ``prompts`` (templated, ending with the generation
+    prompt), rewarded by the judges (:func:`trainer.rewards.judge_rewards`). The KL reference
+    is the model with the adapter disabled."""
+    from datasets import Dataset
+    from peft import PeftModel
+    from trl import GRPOConfig, GRPOTrainer
+
+    if not prompts:
+        raise ValueError("GRPO needs at least one prompt")
+    started = time.monotonic()
+    base, tokenizer = _load(model_path)
+    policy = PeftModel.from_pretrained(base, sft_adapter, is_trainable=True)
+    args = GRPOConfig(**_common_args(config, out), beta=config.beta,
+                      num_generations=config.num_generations,
+                      max_completion_length=config.max_completion_length,
+                      temperature=config.temperature,
+                      reward_weights=list(config.reward_weights))
+    trainer = GRPOTrainer(model=policy, reward_funcs=rewards, args=args,
+                          train_dataset=Dataset.from_list([{"prompt": p} for p in prompts]),
+                          processing_class=tokenizer)
+    trainer.train()
+    trainer.model.save_pretrained(out)
+    log.info("grpo done", extra={"prompts": len(prompts), "out": str(out)})
+    return _record("grpo", config, started, trainer)
