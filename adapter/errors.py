@@ -62,6 +62,14 @@ def _default_type(status: int) -> str:
     return "server_error"
 
 
+def _phrase(status: int) -> str:
+    # `status in HTTPStatus` raises TypeError on Python 3.11: ask for the member instead.
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def error_response(exc: Exception) -> JSONResponse:
     """Map any exception to a JSON response in OpenAI's error shape."""
     if isinstance(exc, APIError):
@@ -69,8 +77,7 @@ def error_response(exc: Exception) -> JSONResponse:
     elif isinstance(exc, RequestValidationError):
         err = _from_validation(exc)
     elif isinstance(exc, StarletteHTTPException):
-        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus else ""
-        err = APIError(str(exc.detail or phrase), status=exc.status_code)
+        err = APIError(str(exc.detail or _phrase(exc.status_code)), status=exc.status_code)
     else:
         log.exception("unhandled error", exc_info=exc)
         err = APIError("internal server error", status=500, code="internal_error")

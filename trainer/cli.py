@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
 import typer
@@ -50,6 +51,59 @@ def consume(
         pass
     finally:
         source.close()
+
+
+@app.command("trainer")
+def trainer_command(
+    config: Path | None = typer.Option(None, help="YAML config (events, judges, trainer)."),
+    once: bool = typer.Option(False, help="Catch up on events, run one refresh, exit "
+                              "(non-zero if it failed)."),
+) -> None:
+    """Consume events and refresh the LoRA adapter when enough new flagged traffic arrived."""
+    from gateway.judges.language import LanguageJudge
+    from gateway.judges.registry import build_harm_scorer
+    from trainer.refresh import Refresher, RefreshMetrics
+
+    settings = load_settings(config, cls=TrainerSettings)
+    configure_logging(settings.server.log_level, service="trainer")
+    section = settings.trainer
+    registry = CollectorRegistry()
+    if section.metrics_port:
+        start_http_server(section.metrics_port, addr=section.metrics_host, registry=registry)
+    store = DatasetStore(section.store_path)
+    refresher = Refresher(section, store, build_harm_scorer(settings.judges.harm),
+                          LanguageJudge(settings.judges.language), RefreshMetrics(registry))
+    consumer = (EventConsumer(build_source(settings.events, section.group), store,
+                              ConsumerMetrics(registry))
+                if settings.events.backend != "none" else None)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if once:
+        if consumer is not None:
+            while consumer.run_once(timeout_s=1.0):
+                pass
+            consumer.source.close()
+        try:
+            result = refresher.run()
+        except Exception:
+            log.exception("refresh failed")
+            raise typer.Exit(1) from None
+        log.info("refresh finished", extra={"result": result.result, "adapter": result.adapter})
+        return
+    if consumer is not None:
+        threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True).start()
+    last = time.monotonic()
+    while not stop.wait(5.0):
+        pending = refresher.pending_flagged()
+        due = time.monotonic() - last >= section.interval_s
+        if pending >= section.min_new_flagged or (due and pending):
+            try:
+                result = refresher.run()
+                log.info("refresh finished", extra={"result": result.result,
+                                                    "adapter": result.adapter})
+            except Exception:
+                log.exception("refresh failed; the registry is unchanged")
+            last = time.monotonic()
 
 
 def main() -> None:

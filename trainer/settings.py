@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,30 @@ class TrainerSection(BaseModel):
     metrics_host: str = Field(default="127.0.0.1", description="Where /metrics listens.")
     metrics_port: int = Field(default=9400, ge=0, le=65535,
                               description="Port of the trainer's /metrics (0: none).")
+    base_model: str = Field(default="", description="Local path of the base model the "
+                            "adapters are trained on (the one the engines serve).")
+    engine_url: str = Field(default="http://127.0.0.1:8000", description="An engine serving "
+                            "the base model: samples for best-of-K and the gate's evaluation.")
+    served_base_name: str = Field(default="", description="The base model's name on that "
+                                  "engine (compared against when no adapter is active).")
+    registry_dir: Path = Field(default=Path("vigil-data/adapters"),
+                               description="The adapter registry.")
+    adapter_prefix: str = Field(default="safety", description="Adapter names: PREFIX-NNNNNN.")
+    max_rank: int = Field(default=64, ge=1, description="Largest LoRA rank the engines take.")
+    rl: Literal["dpo", "grpo", "none"] = Field(default="dpo",
+                                              description="The stage after SFT.")
+    lora: dict[str, Any] = Field(default_factory=dict, description="LoraSettings fields.")
+    sft: dict[str, Any] = Field(default_factory=dict, description="SFTStageConfig fields.")
+    dpo: dict[str, Any] = Field(default_factory=dict, description="DPOStageConfig fields.")
+    grpo: dict[str, Any] = Field(default_factory=dict, description="GRPOStageConfig fields.")
+    data: dict[str, Any] = Field(default_factory=dict, description="DataEngineConfig fields.")
+    gate: dict[str, Any] | None = Field(
+        default=None, description="GateConfig fields (harmful_prompts, benign_prompts, "
+        "over_refusal_tolerance, ...); none = candidates are published ungated.")
+    min_new_flagged: int = Field(default=50, ge=1, description="A refresh starts once this "
+                                 "many new flagged exchanges are stored ...")
+    interval_s: float = Field(default=3600.0, gt=0, description="... or this long after the "
+                              "last one, if anything new arrived.")
 
 
 class TrainerSettings(GatewaySettings):

@@ -46,11 +46,12 @@ class VerdictRecord(_Strict):
     score: float
     action: Action
     where: Where
+    detail: str | None = None  # e.g. the hazard code of a harm verdict
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictRecord:
         return cls(judge=verdict.judge, category=verdict.category, score=verdict.score,
-                   action=verdict.action, where=verdict.where)
+                   action=verdict.action, where=verdict.where, detail=verdict.detail)
 
 
 class ExchangeMessage(_Strict):
