@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import random
 import re
 from collections import Counter
@@ -181,7 +182,7 @@ def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmSc
                 "rejected": _r1(exchange.reasoning, exchange.content), "category": category}
         per_category.setdefault(category, []).append((example, pair))
     total = sum(len(v) for v in per_category.values())
-    cap = max(1, int(config.max_category_share * total)) if len(per_category) > 1 else total
+    cap = max(1, math.ceil(config.max_category_share * total)) if len(per_category) > 1 else total
     for category, items in per_category.items():
         for example, pair in items[:cap]:
             data.sft.append(example)
