@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from adapter.durable import fsync_dir
+
 __all__ = ["AdapterRegistry", "AdapterState", "Manifest", "RegistryError", "StageRecord",
            "validate_peft_dir"]
 
@@ -102,15 +104,8 @@ def _fsync_tree(directory: Path) -> None:
         if path.is_file():
             with open(path, "rb") as f:
                 os.fsync(f.fileno())
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class AdapterRegistry:
@@ -161,7 +156,7 @@ class AdapterRegistry:
             (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2))
             _fsync_tree(staging)
             os.rename(staging, final)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         return final
 
     def transition(self, name: str, state: AdapterState, reason: str = "") -> Manifest:

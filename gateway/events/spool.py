@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapter.durable import fsync_dir
+
 __all__ = ["DiskSpool", "SpoolRecord"]
 
 log = logging.getLogger(__name__)
@@ -51,13 +53,6 @@ def _decode(payload: bytes) -> tuple[str, bytes | None, bytes]:
         return topic, None, payload[at:]
     return topic, payload[at:at + key_len], payload[at + key_len:]
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class DiskSpool:
@@ -94,7 +89,7 @@ class DiskSpool:
                 f.flush()
                 os.fsync(f.fileno())
             if not segments or active != segments[-1]:
-                _fsync_dir(self.directory)
+                fsync_dir(self.directory)
             self._pending += len(records)
             return True
 
@@ -156,7 +151,7 @@ class DiskSpool:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self._position_file)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         self._segment, self._offset = segment, offset
 
     def _repair_tail(self) -> None:
