@@ -38,7 +38,10 @@ class Supervisor:
         self._stopping = False
 
     def run(self, on_ready: Callable[[], None] | None = None) -> int:
-        signal.signal(signal.SIGTERM, self._on_signal)
+        # SIGINT too: a parent shell may have left it ignored (background jobs), and Ctrl-C
+        # must always stop the whole tree.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
         try:
             for service in self.services:
                 self._start(service)
