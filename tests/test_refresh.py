@@ -217,3 +217,10 @@ def test_gate_rejects_a_regression_and_accepts_an_improvement(tmp_path: Path) ->
     assert worse["reasons"] == ["over-refusal rose 100.0 points (tolerance 2.0)"]
     assert not same["passed"] and same["reasons"] == ["harmful compliance did not fall"]
     assert "verdict: FAIL" in gate_table(worse)
+
+
+def test_the_store_counts_and_reads_past_a_window(tmp_path: Path) -> None:
+    store = _fixture_store(tmp_path / "store.db")
+    assert store.count_after({}, "flagged_exchange") == 4
+    assert store.count_after({"vigil.events/0": [0, 2]}, "flagged_exchange") == 1
+    assert [e.offset for e in store.events_after({"vigil.events/0": [0, 4]})] == [5, 6]

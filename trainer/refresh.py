@@ -74,12 +74,6 @@ class RefreshResult:
     counts: dict[str, int] | None = None
 
 
-def _window(events: list[StoredEvent], after: dict[str, list[int]]) -> list[StoredEvent]:
-    """Events past the last published adapter's window."""
-    return [e for e in events
-            if e.offset > after.get(f"{e.topic}/{e.partition}", [-1, -1])[1]]
-
-
 def _span(events: list[StoredEvent]) -> dict[str, list[int]]:
     span: dict[str, list[int]] = {}
     for e in events:
@@ -120,8 +114,7 @@ class Refresher:
         return window
 
     def pending_flagged(self) -> int:
-        return sum(isinstance(e.event, FlaggedExchange)
-                   for e in _window(list(self.store.events()), self.last_window()))
+        return self.store.count_after(self.last_window(), "flagged_exchange")
 
     # ------------------------------------------------------------------ the refresh
 
@@ -150,7 +143,7 @@ class Refresher:
             yield
 
     def _run(self) -> RefreshResult:
-        events = _window(list(self.store.events()), self.last_window())
+        events = list(self.store.events_after(self.last_window()))
         if not any(isinstance(e.event, FlaggedExchange) for e in events):
             return RefreshResult("no_data")
         active = self._active()

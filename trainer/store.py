@@ -109,6 +109,28 @@ class DatasetStore:
         for payload, topic, partition, offset in db.execute(query, args):
             yield StoredEvent(decode_event(payload.encode()), topic, partition, offset)
 
+    def events_after(self, window: dict[str, list[int]], kind: str | None = None
+                     ) -> Iterator[StoredEvent]:
+        """Events past ``window`` ('topic/partition' -> [first, last] offset), in source
+        order; only those are decoded."""
+        db = self._connect()
+        query = 'SELECT payload, topic, partition, "offset" FROM events'
+        args: tuple[str, ...] = ()
+        if kind is not None:
+            query += " WHERE kind = ?"
+            args = (kind,)
+        query += ' ORDER BY topic, partition, "offset"'
+        for payload, topic, partition, offset in db.execute(query, args):
+            if offset > window.get(f"{topic}/{partition}", [-1, -1])[1]:
+                yield StoredEvent(decode_event(payload.encode()), topic, partition, offset)
+
+    def count_after(self, window: dict[str, list[int]], kind: str) -> int:
+        """How many events of ``kind`` lie past ``window``, without decoding any."""
+        rows = self._connect().execute(
+            'SELECT topic, partition, "offset" FROM events WHERE kind = ?', (kind,))
+        return sum(offset > window.get(f"{topic}/{partition}", [-1, -1])[1]
+                   for topic, partition, offset in rows)
+
     def positions(self) -> dict[tuple[str, int], tuple[int, int]]:
         """First and last stored offset per source partition (a refresh's data window)."""
         db = self._connect()
