@@ -18,11 +18,16 @@ from tests.tinymodel import build_tiny_model, train_lora_adapter
 ENGINE_MODEL = "tiny"
 # Tests using these fixtures start real servers or build models: `make test-unit` skips them.
 _INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker"}
+# ... and so does every test in these modules (their own brokers, servers or subprocesses).
+_INTEGRATION_MODULES = {"test_events_kafka", "test_events_local", "test_gateway_judges",
+                        "test_kafka_broker", "test_errors", "test_refresh", "test_judges"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if _INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if (_INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or module in _INTEGRATION_MODULES):
             item.add_marker(pytest.mark.integration)
 
 
