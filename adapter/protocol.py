@@ -34,6 +34,7 @@ __all__ = [
     "LoadLoRAAdapterRequest",
     "ModelCard",
     "ModelList",
+    "PolicyReloadResponse",
     "ResponseMessage",
     "StreamOptions",
     "UnloadLoRAAdapterRequest",
@@ -166,6 +167,12 @@ class FeedbackResponse(_Wire):
     object: Literal["feedback"] = "feedback"
     response_id: str
     accepted_correction: bool = False
+
+
+class PolicyReloadResponse(_Wire):
+    status: Literal["reloaded"] = "reloaded"
+    file: str
+    categories: list[str]
 
 
 class UnloadLoRAAdapterRequest(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from adapter.protocol import (
     FeedbackRequest,
     FeedbackResponse,
     ModelList,
+    PolicyReloadResponse,
 )
 from adapter.sse import guard_stream
 from gateway.auth import Authenticator, Principal
@@ -159,15 +159,15 @@ def build_app(settings: GatewaySettings) -> FastAPI:
 
     @app.post("/admin/policy/reload")
     async def reload_policy(request: Request,
-                            principal: Principal = Depends(auth.require_admin)) -> Response:
+                            principal: Principal = Depends(auth.require_admin)
+                            ) -> PolicyReloadResponse:
         policy_file: PolicyFile | None = request.app.state.policy_file
         if policy_file is None:
             raise APIError("No policy file is configured (policy.file).", status=400,
                            code="policy_file_unset", param="policy.file")
         apply_policy_file(policy_file, proxy(request).pipeline, metrics)
-        return Response(json.dumps({"status": "reloaded", "file": str(policy_file.path),
-                                    "categories": sorted(policy_file.policy.settings.rules)}),
-                        media_type="application/json")
+        return PolicyReloadResponse(file=str(policy_file.path),
+                                    categories=sorted(policy_file.policy.settings.rules))
 
     @app.get("/healthz")
     async def healthz() -> PlainTextResponse:

@@ -29,7 +29,7 @@ class JudgePipeline:
         self.metrics = metrics
         self.holdback = holdback if judges else 0
         #: Some judge may block on the network: run the pipeline off the event loop.
-        self.blocking = any(getattr(judge, "blocking", False) for judge in judges)
+        self.blocking = any(judge.blocking for judge in judges)
 
     def run(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
         verdicts: list[Verdict] = []

@@ -38,6 +38,10 @@ CREATE INDEX IF NOT EXISTS events_source ON events (topic, partition, "offset");
 """
 
 
+def _past(window: dict[str, list[int]], topic: str, partition: int, offset: int) -> bool:
+    return offset > window.get(f"{topic}/{partition}", [-1, -1])[1]
+
+
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event with its source position."""
@@ -99,15 +103,7 @@ class DatasetStore:
 
     def events(self, kind: str | None = None) -> Iterator[StoredEvent]:
         """Stored events in source order (topic, partition, offset)."""
-        db = self._connect()
-        query = 'SELECT payload, topic, partition, "offset" FROM events'
-        args: tuple[str, ...] = ()
-        if kind is not None:
-            query += " WHERE kind = ?"
-            args = (kind,)
-        query += ' ORDER BY topic, partition, "offset"'
-        for payload, topic, partition, offset in db.execute(query, args):
-            yield StoredEvent(decode_event(payload.encode()), topic, partition, offset)
+        return self.events_after({}, kind)
 
     def events_after(self, window: dict[str, list[int]], kind: str | None = None
                      ) -> Iterator[StoredEvent]:
@@ -121,15 +117,14 @@ class DatasetStore:
             args = (kind,)
         query += ' ORDER BY topic, partition, "offset"'
         for payload, topic, partition, offset in db.execute(query, args):
-            if offset > window.get(f"{topic}/{partition}", [-1, -1])[1]:
+            if _past(window, topic, partition, offset):
                 yield StoredEvent(decode_event(payload.encode()), topic, partition, offset)
 
     def count_after(self, window: dict[str, list[int]], kind: str) -> int:
         """How many events of ``kind`` lie past ``window``, without decoding any."""
         rows = self._connect().execute(
             'SELECT topic, partition, "offset" FROM events WHERE kind = ?', (kind,))
-        return sum(offset > window.get(f"{topic}/{partition}", [-1, -1])[1]
-                   for topic, partition, offset in rows)
+        return sum(_past(window, topic, partition, offset) for topic, partition, offset in rows)
 
     def positions(self) -> dict[tuple[str, int], tuple[int, int]]:
         """First and last stored offset per source partition (a refresh's data window)."""

@@ -92,6 +92,8 @@ class Judge(abc.ABC):
     """
 
     name: str
+    #: True when judging may block on the network (the pipeline then runs off the loop).
+    blocking: bool = False
 
     @abc.abstractmethod
     def judge(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:

@@ -27,15 +27,15 @@ class EmbeddedHarmScorer:
 
     def __init__(self, artefact: Path | None = None) -> None:
         self.classifier = HarmClassifier.load(artefact or ARTEFACT_DIR)
-        # Bound per instance (not a module-level cache) so two gateways do not share one.
-        self.score_prompt = lru_cache(maxsize=4096)(self._score_text)  # type: ignore[method-assign]
+        # Per instance (not a module-level cache) so two gateways do not share one.
+        self._cached = lru_cache(maxsize=4096)(self._score_text)
 
     def _score_text(self, text: str) -> HarmScore:
         score, hazard = self.classifier.predict([text])[0]
         return HarmScore(score, hazard if score >= 0.5 else "none")
 
-    def score_prompt(self, prompt: str) -> HarmScore:  # replaced by the cached version
-        return self._score_text(prompt)
+    def score_prompt(self, prompt: str) -> HarmScore:
+        return self._cached(prompt)
 
     def score_response(self, prompt: str, response: str) -> HarmScore:
         comply = 1.0 - detect_refusal(response).score

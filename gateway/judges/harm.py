@@ -67,15 +67,16 @@ class HarmJudge(Judge):
         per chunk however long it gets; a scorer that is expensive per call (a guard LLM)
         is asked again only every ``stream_every_chars``."""
         state.text += delta
-        judged = int(state.extra.get("judged_upto", 0))  # type: ignore[call-overload]
-        if len(state.text) - judged < self._every:
-            return []
-        state.extra["judged_upto"] = len(state.text)
-        return self.judge(state.text[-self._window:], state.where, context)
+        return self._judge_new_text(state, context, at_least=self._every)
 
     def flush(self, state: StreamJudgeState, context: ExchangeContext) -> list[Verdict]:
+        return self._judge_new_text(state, context, at_least=1)
+
+    def _judge_new_text(self, state: StreamJudgeState, context: ExchangeContext,
+                        at_least: int) -> list[Verdict]:
+        """Judge the window if ``at_least`` characters arrived since it was last judged."""
         judged = int(state.extra.get("judged_upto", 0))  # type: ignore[call-overload]
-        if judged >= len(state.text):
+        if len(state.text) - judged < at_least:
             return []
         state.extra["judged_upto"] = len(state.text)
         return self.judge(state.text[-self._window:], state.where, context)
