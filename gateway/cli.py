@@ -11,6 +11,7 @@ import uvicorn
 from rich.console import Console
 
 from adapter.logs import configure_logging
+from gateway.adapters_cli import adapters_app
 from gateway.judges.cli import eval_app, judges_app
 
 __all__ = ["app"]
@@ -20,6 +21,7 @@ app = typer.Typer(help="Vigil: a safety-monitoring gateway for served LLMs.",
 console = Console(stderr=True)
 app.add_typer(judges_app, name="judges")
 app.add_typer(eval_app, name="eval")
+app.add_typer(adapters_app, name="adapters")
 
 
 def _parse_pairs(values: list[str], option: str) -> dict[str, str]:

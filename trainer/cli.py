@@ -9,14 +9,15 @@ import time
 from pathlib import Path
 
 import typer
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from adapter.logs import configure_logging
 from gateway.cli import app
 from gateway.events.backends import build_source
 from gateway.settings import load_settings
 from trainer.consumer import ConsumerMetrics, EventConsumer
-from trainer.settings import TrainerSettings
+from trainer.settings import TrainerSection, TrainerSettings
+from trainer.status_server import StatusServer
 from trainer.store import DatasetStore
 
 __all__ = ["app", "main"]
@@ -34,8 +35,8 @@ def consume(
     configure_logging(settings.server.log_level, service="consumer")
     section = settings.trainer
     registry = CollectorRegistry()
-    if section.metrics_port:
-        start_http_server(section.metrics_port, addr=section.metrics_host, registry=registry)
+    caught_up = threading.Event()
+    _serve_status(section, registry, caught_up)
     source = build_source(settings.events, section.group)
     consumer = EventConsumer(source, DatasetStore(section.store_path), ConsumerMetrics(registry))
     stop = threading.Event()
@@ -45,8 +46,10 @@ def consume(
                                         "store": str(section.store_path)})
     try:
         while not stop.is_set():
-            if consumer.run_once() == 0 and once:
-                break
+            if consumer.run_once() == 0:
+                caught_up.set()
+                if once:
+                    break
     except KeyboardInterrupt:
         pass
     finally:
@@ -68,8 +71,8 @@ def trainer_command(
     configure_logging(settings.server.log_level, service="trainer")
     section = settings.trainer
     registry = CollectorRegistry()
-    if section.metrics_port:
-        start_http_server(section.metrics_port, addr=section.metrics_host, registry=registry)
+    caught_up = threading.Event()
+    _serve_status(section, registry, caught_up)
     store = DatasetStore(section.store_path)
     refresher = Refresher(section, store, build_harm_scorer(settings.judges.harm),
                           LanguageJudge(settings.judges.language), RefreshMetrics(registry))
@@ -91,7 +94,10 @@ def trainer_command(
         log.info("refresh finished", extra={"result": result.result, "adapter": result.adapter})
         return
     if consumer is not None:
-        threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True).start()
+        threading.Thread(target=consumer.run, args=(stop, caught_up), name="consumer",
+                         daemon=True).start()
+    else:
+        caught_up.set()
     last = time.monotonic()
     while not stop.wait(5.0):
         pending = refresher.pending_flagged()
@@ -104,6 +110,14 @@ def trainer_command(
             except Exception:
                 log.exception("refresh failed; the registry is unchanged")
             last = time.monotonic()
+
+
+def _serve_status(section: TrainerSection, registry: CollectorRegistry,
+                  caught_up: threading.Event) -> None:
+    """/metrics, /healthz and /readyz (ready once the consumer caught up with the bus)."""
+    if section.metrics_port:
+        StatusServer(section.metrics_host, section.metrics_port, registry,
+                     ready=caught_up.is_set).start()
 
 
 def main() -> None:

@@ -57,9 +57,11 @@ class EventConsumer:
             self.update_lag()
         return len(records)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, caught_up: threading.Event | None = None) -> None:
+        """Consume until ``stop``; ``caught_up`` is set once a poll finds nothing new."""
         while not stop.is_set():
-            self.run_once()
+            if self.run_once() == 0 and caught_up is not None:
+                caught_up.set()
 
     def update_lag(self) -> None:
         self._lag_at = time.monotonic() + self._lag_interval_s
