@@ -1,4 +1,5 @@
-"""The Helm chart under test: the tools that check it (helm, promtool) and its rendered output.
+"""The Helm chart under test: the tools that check it (helm, promtool), its rendered output and
+the queries of its dashboards.
 
 `make tools` builds helm and unpacks promtool into .cache/bin; a test that needs a missing
 tool fails and says so (never skips: the chart would go unchecked).
@@ -6,10 +7,12 @@ tool fails and says so (never skips: the chart would go unchecked).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,8 @@ import yaml
 
 from tests.servers import REPO
 
-__all__ = ["CHART", "CI_VALUES", "KUBE_VERSION", "RUNBOOK", "by_kind", "find", "helm",
-           "render", "tool"]
+__all__ = ["CHART", "CI_VALUES", "DASHBOARDS", "KUBE_VERSION", "RUNBOOK", "by_kind",
+           "dashboard_panels", "dashboard_queries", "find", "helm", "render", "tool"]
 
 CHART = REPO / "helm" / "vigil"
 #: Values files the tests render besides the defaults: every option on; the gateway alone.
@@ -28,6 +31,7 @@ CI_VALUES = {"default": None, "full": CHART / "ci" / "full-values.yaml",
 #: The oldest Kubernetes the chart supports (Chart.yaml's kubeVersion) and a current one.
 KUBE_VERSION = "1.25.0"
 RUNBOOK = REPO / "docs" / "runbook.md"
+DASHBOARDS = sorted((CHART / "dashboards").glob("*.json"))
 
 
 def tool(name: str) -> Path:
@@ -75,3 +79,21 @@ def find(docs: list[dict[str, Any]], kind: str, name_suffix: str) -> dict[str, A
     matches = [d for d in by_kind(docs, kind) if d["metadata"]["name"].endswith(name_suffix)]
     assert len(matches) == 1, f"{kind} *{name_suffix}: {[m['metadata']['name'] for m in matches]}"
     return matches[0]
+
+
+def dashboard_panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from dashboard_panels(panel.get("panels", []))  # a collapsed row holds its panels
+
+
+def dashboard_queries(path: Path) -> list[str]:
+    """Every PromQL expression of a dashboard: panel targets and variable queries."""
+    board = json.loads(path.read_text())
+    exprs = [t["expr"] for p in dashboard_panels(board["panels"]) for t in p.get("targets", [])]
+    for variable in board["templating"]["list"]:
+        if variable["type"] == "query":
+            match = re.fullmatch(r"label_values\((.+), *\w+\)", variable["query"]["query"])
+            assert match, variable
+            exprs.append(match.group(1))
+    return exprs
