@@ -15,7 +15,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from adapter.registry import Manifest
+
 __all__ = [
+    "AdapterDetail",
+    "AdapterSummary",
     "ChatChoice",
     "ChatChunkChoice",
     "ChatCompletionChunk",
@@ -34,8 +38,12 @@ __all__ = [
     "LoadLoRAAdapterRequest",
     "ModelCard",
     "ModelList",
+    "PinRequest",
     "PolicyReloadResponse",
+    "ReplicaStatus",
     "ResponseMessage",
+    "RollbackRequest",
+    "RolloutStatus",
     "StreamOptions",
     "UnloadLoRAAdapterRequest",
     "UsageInfo",
@@ -173,6 +181,56 @@ class PolicyReloadResponse(_Wire):
     status: Literal["reloaded"] = "reloaded"
     file: str
     categories: list[str]
+
+
+class PinRequest(BaseModel):
+    """``POST /admin/adapters/pin``: stop (or resume) the canary's automatic advancing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: bool = True
+
+
+class RollbackRequest(BaseModel):
+    """``POST /admin/adapters/rollback``: end the canary, or restore the previous adapter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=500)
+
+
+class AdapterSummary(_Wire):
+    name: str
+    state: str | None
+    parent: str | None = None
+    created_at: int
+    percent: int | None = None
+    gate_passed: bool | None = None
+    loaded_on: list[str] = Field(default_factory=list)
+
+
+class AdapterDetail(_Wire):
+    manifest: Manifest
+    loaded_on: list[str] = Field(default_factory=list)
+
+
+class ReplicaStatus(_Wire):
+    url: str
+    up: bool
+    models: list[str]
+
+
+class RolloutStatus(_Wire):
+    """The rollout of one alias: what serves it now, the replicas and every adapter."""
+
+    alias: str
+    stable: str
+    canary: str | None = None
+    percent: int = 0
+    pinned: bool = False
+    leader: bool = False
+    replicas: list[ReplicaStatus] = Field(default_factory=list)
+    adapters: list[AdapterSummary] = Field(default_factory=list)
 
 
 class UnloadLoRAAdapterRequest(BaseModel):

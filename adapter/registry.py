@@ -49,6 +49,8 @@ class StateChange(BaseModel):
     state: AdapterState
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     reason: str = ""
+    percent: int | None = Field(default=None, description="A canary's share of the alias's "
+                                "traffic from this change on.")
 
 
 class StageRecord(BaseModel):
@@ -107,7 +109,6 @@ def _fsync_tree(directory: Path) -> None:
     fsync_dir(directory)
 
 
-
 class AdapterRegistry:
     def __init__(self, root: Path, *, prefix: str = "safety", max_rank: int = 64) -> None:
         self.root = Path(root)
@@ -136,8 +137,12 @@ class AdapterRegistry:
             raise RegistryError(f"no adapter named {name!r}")
         return Manifest.model_validate_json(file.read_text())
 
+    def manifests(self) -> list[Manifest]:
+        """Every published adapter's manifest, oldest first."""
+        return [self.manifest(n) for n in self.names()]
+
     def with_state(self, state: AdapterState) -> list[str]:
-        return [n for n in self.names() if self.manifest(n).state is state]
+        return [m.name for m in self.manifests() if m.state is state]
 
     def publish(self, source: Path, manifest: Manifest) -> Path:
         """Copy ``source`` (PEFT files) in under ``manifest.name``, atomically."""
@@ -159,11 +164,12 @@ class AdapterRegistry:
             fsync_dir(self.root)
         return final
 
-    def transition(self, name: str, state: AdapterState, reason: str = "") -> Manifest:
+    def transition(self, name: str, state: AdapterState, reason: str = "",
+                   percent: int | None = None) -> Manifest:
         """Record a state change in the manifest (atomic replace of the file)."""
         with self._locks[name]:
             manifest = self.manifest(name)
-            manifest.states.append(StateChange(state=state, reason=reason))
+            manifest.states.append(StateChange(state=state, reason=reason, percent=percent))
             self._write_manifest(manifest)
             return manifest
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,13 +17,19 @@ from pydantic import BaseModel
 
 from adapter.errors import APIError, install_error_handlers
 from adapter.protocol import (
+    AdapterDetail,
     ChatCompletionRequest,
     CompletionRequest,
     FeedbackRequest,
     FeedbackResponse,
     ModelList,
+    PinRequest,
     PolicyReloadResponse,
+    RollbackRequest,
+    RolloutStatus,
 )
+from adapter.rollout.controller import RolloutController, RolloutError
+from adapter.rollout.metrics import RolloutMetrics
 from adapter.sse import guard_stream
 from gateway.auth import Authenticator, Principal
 from gateway.events.backends import build_sink
@@ -34,11 +40,18 @@ from gateway.metrics import GatewayMetrics
 from gateway.moderation import JudgePipeline
 from gateway.policy import Policy, PolicyError, PolicyFile
 from gateway.ratelimit import RateLimiter
+from gateway.rollout import (
+    adapter_detail,
+    build_fleet,
+    build_rollout,
+    rollout_status,
+    watch_fleet,
+)
 from gateway.serving.endpoints import ChatEndpoint, CompletionEndpoint, Endpoint
 from gateway.serving.models import ModelRouter
 from gateway.serving.proxy import ProxyService
 from gateway.settings import GatewaySettings
-from gateway.upstream import UpstreamClient
+from gateway.upstream import UpstreamPool
 
 __all__ = ["build_app"]
 
@@ -57,7 +70,8 @@ def build_app(settings: GatewaySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upstream = UpstreamClient(settings.upstream, metrics)
+        fleet = build_fleet(settings)
+        upstream = UpstreamPool(settings.upstream, fleet, metrics)
         policy_file = PolicyFile(settings.policy.file) if settings.policy.file else None
         pipeline = JudgePipeline(build_judges(settings.judges),
                                  policy_file.policy if policy_file else Policy(settings.policy),
@@ -70,7 +84,17 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         if sink is not None:
             sink.start()
         recorder = ExchangeRecorder(settings.events, sink, PIIScrubber())
-        app.state.proxy = ProxyService(upstream, ModelRouter(settings.models, upstream),
+        rollout: RolloutController | None = None
+        if settings.rollout.enabled:
+            rollout = build_rollout(settings, fleet, metrics, recorder)
+            await asyncio.to_thread(rollout.tick)  # route correctly from the first request
+            rollout.start()
+            fleet_watch = None
+        else:
+            fleet_watch = asyncio.create_task(watch_fleet(
+                fleet, RolloutMetrics(metrics.registry), settings.upstream.check_interval_s))
+        app.state.rollout = rollout
+        app.state.proxy = ProxyService(upstream, ModelRouter(settings.models, upstream, rollout),
                                        pipeline, metrics, recorder)
         if auth.open:
             log.warning("no API keys configured: the gateway is open to anyone who can reach it")
@@ -80,10 +104,15 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+            for task in (watcher, fleet_watch):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if rollout is not None:
+                await asyncio.to_thread(rollout.stop)
+            else:
+                fleet.close()
             await upstream.aclose()
             if sink is not None:
                 sink.close()
@@ -168,6 +197,56 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         apply_policy_file(policy_file, proxy(request).pipeline, metrics)
         return PolicyReloadResponse(file=str(policy_file.path),
                                     categories=sorted(policy_file.policy.settings.rules))
+
+    def controller(request: Request) -> RolloutController:
+        rollout: RolloutController | None = request.app.state.rollout
+        if rollout is None:
+            raise APIError("The rollout is not enabled on this gateway (rollout.enabled).",
+                           status=404, code="rollout_disabled")
+        return rollout
+
+    async def admin_call(request: Request,
+                         action: Callable[[RolloutController], object]) -> RolloutStatus:
+        """Run a rollout action off the event loop (it loads adapters, writes manifests)."""
+        rollout = controller(request)
+        try:
+            await asyncio.to_thread(action, rollout)
+        except RolloutError as exc:
+            raise APIError(str(exc), status=exc.status, code="rollout_conflict"
+                           if exc.status == 409 else "rollout_failed") from exc
+        return rollout_status(rollout)
+
+    admin = Depends(auth.require_admin)
+
+    @app.get("/admin/adapters")
+    async def list_adapters(request: Request, principal: Principal = admin) -> RolloutStatus:
+        return await asyncio.to_thread(rollout_status, controller(request))
+
+    @app.get("/admin/adapters/{name}")
+    async def show_adapter(name: str, request: Request,
+                           principal: Principal = admin) -> AdapterDetail:
+        try:
+            return adapter_detail(controller(request), name)
+        except RolloutError as exc:
+            raise APIError(str(exc), status=exc.status, code="adapter_not_found",
+                           param="name") from exc
+
+    @app.post("/admin/adapters/rollback")
+    async def rollback_adapter(request: Request, body: RollbackRequest | None = None,
+                               principal: Principal = admin) -> RolloutStatus:
+        reason = body.reason if body else ""
+        return await admin_call(request, lambda r: r.rollback(reason))
+
+    @app.post("/admin/adapters/pin")
+    async def pin_rollout(request: Request, body: PinRequest | None = None,
+                          principal: Principal = admin) -> RolloutStatus:
+        pinned = body.pinned if body else True
+        return await admin_call(request, lambda r: r.pin(pinned))
+
+    @app.post("/admin/adapters/{name}/promote")
+    async def promote_adapter(name: str, request: Request,
+                              principal: Principal = admin) -> RolloutStatus:
+        return await admin_call(request, lambda r: r.promote(name))
 
     @app.get("/healthz")
     async def healthz() -> PlainTextResponse:

@@ -6,16 +6,18 @@ process, or an app built twice, never collide.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field, replace
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from adapter.rollout.canary import ArmStats
 from gateway.events.metrics import EventMetrics
 from gateway.judges.base import Verdict
 
-__all__ = ["GatewayMetrics", "RequestRecord"]
+__all__ = ["AdapterStats", "GatewayMetrics", "RequestRecord"]
 
 # Sub-millisecond buckets matter: gateway overhead is measured in hundreds of microseconds.
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -55,6 +57,7 @@ class GatewayMetrics:
         self.policy_reloads = Counter("vigil_policy_reloads", "Policy file reloads by result "
                                       "(ok, rejected)", ["result"], registry=r)
         self.events = EventMetrics(r)
+        self.adapters = AdapterStats(r)
 
     def start(self, route: str, model: str) -> RequestRecord:
         """Begin timing a request; ``model`` may be changed on the record until it finishes."""
@@ -109,3 +112,45 @@ class RequestRecord:
             status = 200
         finally:
             self.finish(status)
+
+
+class AdapterStats:
+    """What each model behind an alias did: Prometheus counters for the dashboards, and the
+    same totals in memory for the rollout controller's canary comparison."""
+
+    #: Outcomes counted per request (at most once each); see ``ArmStats``.
+    OUTCOMES = ("harmful", "over_refusal", "language_mix")
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter("vigil_adapter_requests", "Requests answered per alias and "
+                                "upstream model or adapter", ["alias", "adapter"],
+                                registry=registry)
+        self.flags = Counter("vigil_adapter_flags", "Answers judged harmful, over-refusing or "
+                             "language-mixing, per alias and adapter",
+                             ["alias", "adapter", "category"], registry=registry)
+        self.errors = Counter("vigil_adapter_errors", "Upstream failures per alias and adapter",
+                              ["alias", "adapter"], registry=registry)
+        self._totals: dict[tuple[str, str], ArmStats] = {}
+        self._lock = threading.Lock()
+
+    def observe(self, alias: str, adapter: str, outcomes: Iterable[str]) -> None:
+        outcomes = set(outcomes)
+        self.requests.labels(alias, adapter).inc()
+        for outcome in outcomes:
+            self.flags.labels(alias, adapter, outcome).inc()
+        self._add(alias, adapter, requests=1, **{o: 1 for o in outcomes})
+
+    def error(self, alias: str, adapter: str) -> None:
+        self.requests.labels(alias, adapter).inc()
+        self.errors.labels(alias, adapter).inc()
+        self._add(alias, adapter, requests=1, errors=1)
+
+    def snapshot(self, alias: str, adapter: str) -> ArmStats:
+        with self._lock:
+            return self._totals.get((alias, adapter), ArmStats())
+
+    def _add(self, alias: str, adapter: str, **counts: int) -> None:
+        with self._lock:
+            now = self._totals.get((alias, adapter), ArmStats())
+            self._totals[(alias, adapter)] = replace(
+                now, **{k: getattr(now, k) + v for k, v in counts.items()})

@@ -52,6 +52,11 @@ class Policy:
         parts = self._placement.get(judge)
         return parts is None or where in parts
 
+    def threshold(self, category: str, tenant: str = "") -> float:
+        """The score from which a verdict of ``category`` counts (0.5 without a rule)."""
+        rule = self._tenant_rules.get(tenant, self._rules).get(category)
+        return rule.threshold if rule else 0.5
+
     def blocked_message_for(self, tenant: str) -> str:
         return self._messages.get(tenant, self.blocked_message)
 

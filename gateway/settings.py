@@ -19,6 +19,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from adapter.rollout.settings import RolloutSettings
 from gateway.judges.base import Action
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "PhraseJudgeSettings",
     "PolicyRule",
     "PolicySettings",
+    "RolloutSettings",
     "ServerSettings",
     "TopicSettings",
     "UpstreamSettings",
@@ -51,6 +53,19 @@ class ServerSettings(_Section):
 class UpstreamSettings(_Section):
     url: str = Field(default="http://127.0.0.1:8000",
                      description="Base URL of the serving engine (vLLM or `vigil engine`).")
+    replicas: list[str] = Field(
+        default_factory=list, description="Base URLs of every serving replica; requests go "
+        "to the least busy one that has the model loaded. Empty: just `url`.")
+    discover_dns: bool = Field(
+        default=False, description="Resolve the host name of each replica URL (or `url`) to "
+        "all its addresses, each a replica: a Kubernetes headless Service.")
+    check_interval_s: float = Field(
+        default=2.0, gt=0, description="How often replicas are checked (up, models loaded) "
+        "when the rollout is off; with it on, every `rollout.reconcile_interval_s`.")
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return self.replicas or [self.url]
     api_key: str | None = Field(default=None,
                                 description="Bearer key the gateway sends upstream, if any.")
     connect_timeout_s: float = Field(default=5.0, gt=0,
@@ -308,6 +323,9 @@ class GatewaySettings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings, description="Event bus.")
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings,
                                        description="The /v1/feedback route.")
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings,
+                                     description="Adapters from the registry: canary, "
+                                     "promotion, rollback.")
     trainer: dict[str, Any] = Field(
         default_factory=dict,
         description="The trainer's section of the same file; the trainer validates it "

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from adapter.errors import APIError
 from adapter.protocol import FeedbackRequest
 from gateway.events.schema import (
+    AdapterLifecycle,
     Exchange,
     ExchangeMessage,
     Feedback,
@@ -25,7 +27,10 @@ from gateway.events.sink import AnyEvent, EventSink, topic_for
 from gateway.judges.base import Action
 from gateway.settings import EventsSettings
 
-__all__ = ["ExchangeRecorder", "RequestInfo"]
+__all__ = ["SYSTEM_TENANT", "ExchangeRecorder", "RequestInfo"]
+
+#: The tenant of events no client caused (adapter lifecycle).
+SYSTEM_TENANT = "_system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,17 @@ class ExchangeRecorder:
                          from_reviewer=reviewer, exchange=self.scrub(exchange))
         if self.sink is not None:
             self.sink.submit(self.settings.topics.feedback, event)
+        return event
+
+    def adapter_changed(self, adapter: str, from_state: str | None, to_state: str,
+                        reason: str) -> AdapterLifecycle | None:
+        """An adapter lifecycle event, keyed by the adapter so its changes stay in order."""
+        if self.sink is None:
+            return None
+        event = AdapterLifecycle(tenant=SYSTEM_TENANT, request_id=uuid.uuid4().hex,
+                                 conversation_id=adapter, adapter=adapter,
+                                 from_state=from_state, to_state=to_state, reason=reason)
+        self.sink.submit(self.settings.topics.adapters, event)
         return event
 
     def scrub(self, exchange: Exchange) -> Exchange:

@@ -22,7 +22,7 @@ from gateway.moderation import JudgePipeline, Released, StreamGuard
 from gateway.policy import Decision, redact
 from gateway.serving.endpoints import CONTENT_FILTER, Endpoint
 from gateway.serving.models import ModelRouter
-from gateway.upstream import UpstreamClient, UpstreamStream
+from gateway.upstream import UpstreamPool, UpstreamStream
 
 __all__ = ["ProxyService"]
 
@@ -40,10 +40,17 @@ class _Turn:
     upstream_model: str
     context: ExchangeContext
     decision: Decision = field(default_factory=Decision)
+    upstream_failed: bool = False  # the engine failed mid-answer (a broken stream)
+
+
+# Verdict categories on the answer that count against the model that gave it (the canary
+# comparison and the per-adapter dashboards); input verdicts judge the client, not the model.
+_OUTCOME_OF_CATEGORY = {"harm": "harmful", "over_refusal": "over_refusal",
+                        "language_mix": "language_mix"}
 
 
 class ProxyService:
-    def __init__(self, upstream: UpstreamClient, models: ModelRouter, pipeline: JudgePipeline,
+    def __init__(self, upstream: UpstreamPool, models: ModelRouter, pipeline: JudgePipeline,
                  metrics: GatewayMetrics, recorder: ExchangeRecorder) -> None:
         self.upstream = upstream
         self.models = models
@@ -54,7 +61,8 @@ class ProxyService:
     async def handle(self, endpoint: Endpoint[Any, Any, Any], request: Any, info: RequestInfo,
                      record: RequestRecord) -> BaseModel | AsyncIterator[str]:
         alias = request.model
-        turn = _Turn(endpoint, request, info, alias, await self.models.resolve(alias),
+        turn = _Turn(endpoint, request, info, alias,
+                     await self.models.resolve(alias, info.conversation_id),
                      ExchangeContext(tenant=info.tenant, model_alias=alias,
                                      request_text=endpoint.input_text(request)))
         record.model = alias
@@ -64,11 +72,16 @@ class ProxyService:
                 return self._refuse(turn)
         body = request.model_dump(exclude_unset=True)
         body["model"] = turn.upstream_model
-        if request.stream:
-            stream = await self.upstream.open_stream(endpoint.route, body)
-            return self._relay(turn, stream, record)
         started = time.perf_counter()
-        raw = await self.upstream.post_json(endpoint.route, body)
+        try:
+            if request.stream:
+                return self._relay(turn, await self.upstream.open_stream(endpoint.route, body),
+                                   record)
+            raw = await self.upstream.post_json(endpoint.route, body)
+        except APIError as exc:
+            if exc.status >= 500:
+                self.metrics.adapters.error(alias, turn.upstream_model)
+            raise
         record.add_upstream(time.perf_counter() - started)
         try:
             response = endpoint.response_model.model_validate_json(raw)
@@ -83,6 +96,7 @@ class ProxyService:
                                             turn.context)
             self._moderate(turn, response, content, reasoning, decision)
         self._record(turn, response.id, content, reasoning, finish)
+        self._count_outcomes(turn)
         response.model = alias
         return response
 
@@ -116,6 +130,17 @@ class ProxyService:
             verdicts=[VerdictRecord.of(v) for v in turn.decision.verdicts])
         self.recorder.record(turn.info, exchange)
 
+    def _count_outcomes(self, turn: _Turn) -> None:
+        """Count what the upstream model's answer was judged to be, once per request."""
+        if turn.upstream_failed:
+            self.metrics.adapters.error(turn.alias, turn.upstream_model)
+            return
+        policy, tenant = self.pipeline.policy, turn.context.tenant
+        outcomes = {_OUTCOME_OF_CATEGORY[v.category] for v in turn.decision.verdicts
+                    if v.where is not Where.INPUT and v.category in _OUTCOME_OF_CATEGORY
+                    and v.score >= policy.threshold(v.category, tenant)}
+        self.metrics.adapters.observe(turn.alias, turn.upstream_model, outcomes)
+
     def _blocked_message(self, turn: _Turn) -> str:
         return self.pipeline.policy.blocked_message_for(turn.context.tenant)
 
@@ -142,6 +167,7 @@ class ProxyService:
         try:
             async for event in stream.events():
                 if "error" in event:
+                    turn.upstream_failed = True
                     yield sse(ErrorResponse.model_validate(event))
                     break
                 chunk = _parse_chunk(endpoint, event, self.metrics)
@@ -173,6 +199,9 @@ class ProxyService:
                         yield sse(endpoint.final_chunk(response_id, alias,
                                                        self._blocked_message(turn)))
             yield DONE
+        except APIError:
+            turn.upstream_failed = True
+            raise
         finally:
             record.add_upstream(stream.waited_s)
             await stream.aclose()
@@ -180,6 +209,7 @@ class ProxyService:
                 guard.close()
                 turn.decision = turn.decision.merge(guard.decision)
             self._record(turn, response_id, "".join(content), "".join(reasoning), finish)
+            self._count_outcomes(turn)
 
     def _send_released(self, endpoint: Endpoint[Any, Any, Any], released: Released[Any],
                        record: RequestRecord) -> str:

@@ -1,0 +1,67 @@
+"""Is the canary worse than the active model? Live judge rates compared with a one-sided
+two-proportion z-test, so a handful of unlucky requests does not roll back a good adapter
+and a real regression is caught as soon as the evidence is there."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from statistics import NormalDist
+
+__all__ = ["RATES", "ArmStats", "CanaryCheck", "compare_arms"]
+
+#: What a canary is judged on: the share of its requests with each outcome.
+RATES = ("harmful", "over_refusal", "language_mix", "errors")
+
+
+@dataclass(frozen=True, slots=True)
+class ArmStats:
+    """Counts for one model behind an alias since some moment (see :meth:`since`)."""
+
+    requests: int = 0
+    harmful: int = 0
+    over_refusal: int = 0
+    language_mix: int = 0
+    errors: int = 0
+
+    def since(self, earlier: ArmStats) -> ArmStats:
+        return ArmStats(*(getattr(self, f.name) - getattr(earlier, f.name)
+                          for f in fields(self)))
+
+    def rate(self, outcome: str) -> float:
+        return getattr(self, outcome) / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryCheck:
+    regressed: bool
+    reason: str = ""
+
+
+def _p_worse(x_canary: int, n_canary: int, x_active: int, n_active: int) -> float:
+    """One-sided p-value of 'the canary's rate is higher' (pooled two-proportion z-test)."""
+    pooled = (x_canary + x_active) / (n_canary + n_active)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n_canary + 1 / n_active))
+    if se == 0.0:
+        return 1.0  # both rates 0 (or both 1): no evidence of a difference
+    z = (x_canary / n_canary - x_active / n_active) / se
+    return 1.0 - NormalDist().cdf(z)
+
+
+def compare_arms(canary: ArmStats, active: ArmStats, *, significance: float,
+                 min_regression: float) -> CanaryCheck:
+    """A regression is a rate at least ``min_regression`` higher on the canary *and*
+    significant at ``significance``. Either arm without requests proves nothing."""
+    if canary.requests == 0 or active.requests == 0:
+        return CanaryCheck(False)
+    for outcome in RATES:
+        diff = canary.rate(outcome) - active.rate(outcome)
+        if diff < min_regression:
+            continue
+        p = _p_worse(getattr(canary, outcome), canary.requests,
+                     getattr(active, outcome), active.requests)
+        if p < significance:
+            return CanaryCheck(True, f"{outcome} rate {canary.rate(outcome):.3f} on the canary "
+                                     f"vs {active.rate(outcome):.3f} on the active model "
+                                     f"(n={canary.requests}/{active.requests}, p={p:.4f})")
+    return CanaryCheck(False)
