@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MODEL ?= $(CACHE)/models/tiny
 PORT ?= 8080
 
-.PHONY: setup up test test-unit lint bench clean kcat
+.PHONY: setup up test test-unit lint bench clean kcat tools chart-schema
 
 # Re-install only when the dependency list or the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -37,7 +37,37 @@ kcat:
 	@command -v kcat >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat >/dev/null; }
 
-test: $(STAMP) kcat lint
+# The chart's checks need helm (built from the Go module proxy: go is on the machine, the Helm
+# project ships no Debian package) and promtool (Debian's prometheus package, unpacked: only the
+# promtool binary is used and no Prometheus server is installed or started). Both go to
+# .cache/bin; the tests find them there and fail, naming this target, when they are missing.
+TOOLS := $(CACHE)/bin
+HELM_VERSION := v3.22.0
+# helm's own Makefile sets its version and default Kubernetes version (its client-go's, 1.37)
+# at link time; without them `helm template` assumes Kubernetes 1.20.
+HELM_LDFLAGS := -w -s -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 \
+  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37
+
+$(TOOLS)/helm:
+	@command -v go >/dev/null || { echo "go is needed to build helm" >&2; exit 1; }
+	GOBIN=$(abspath $(TOOLS)) GOFLAGS=-buildvcs=false go install -trimpath -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(TOOLS)/promtool:
+	@mkdir -p $(TOOLS) && rm -rf $(CACHE)/prometheus-deb && mkdir -p $(CACHE)/prometheus-deb
+	cd $(CACHE)/prometheus-deb && { apt-get download prometheus 2>/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && apt-get download prometheus; }; }
+	dpkg-deb -x $(CACHE)/prometheus-deb/prometheus_*.deb $(CACHE)/prometheus-deb/root
+	install -m 0755 $(CACHE)/prometheus-deb/root/usr/bin/promtool $(TOOLS)/promtool
+	rm -rf $(CACHE)/prometheus-deb
+
+tools: $(TOOLS)/helm $(TOOLS)/promtool
+
+# values.schema.json's `config` and `policy` parts come from the settings models.
+chart-schema: $(STAMP)
+	$(BIN)/python scripts/helm_schema.py
+
+test: $(STAMP) kcat tools lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-unit: $(STAMP)
