@@ -452,7 +452,7 @@ def table(results: list[dict[str, Any]]) -> str:
         status = "ok" + (f" (OOM at batch {r['oom_batches']})" if r.get("oom_batches") else "")
         lines.append(
             f"| {r['stage']} | {r['seq_len']} | {r['batch']} | {gc_on} | {r['tokens_per_step']} "
-            f"| {r['step_s_mean']:.3f} | {r['tokens_per_s']:,.0f} | {r['model_tflops']:.2f} "
+            f"| {r['step_s_mean']:.3f} | {r['tokens_per_s']:,.0f} | {r['model_tflops']:.3g} "
             f"| {_fmt(r['mfu'], '.1%')} | {_fmt(r['hfu'], '.1%')} | {_fmt(r['mfu_6n'], '.1%')} "
             f"| {_fmt(r['peak_gpu_mem_gib'], '.1f')} | {status} |")
     return "\n".join(lines)
