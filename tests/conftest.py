@@ -31,6 +31,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if (_INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or module in _INTEGRATION_MODULES):
             item.add_marker(pytest.mark.integration)
+    # `gpu` tests need CUDA: without it they are skipped, and the reason says so.
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu_items:
+        import torch
+
+        if not torch.cuda.is_available():
+            skip = pytest.mark.skip(reason="needs a CUDA GPU: torch.cuda.is_available() is "
+                                           "False on this machine")
+            for item in gpu_items:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import httpx
@@ -178,3 +179,28 @@ def test_reward_functions_score_what_the_judges_see() -> None:
     english_reply, chinese_reply = language([benign, benign], [helpful, chinese])
     assert english_reply == 1.0 and chinese_reply < 0.5
     assert length([benign, benign], ["x</think>", helpful]) == [-1.0, 0.0]
+
+
+@pytest.mark.gpu
+def test_one_bf16_sft_step_and_one_dpo_step_on_cuda(tmp_path: Path) -> None:
+    from tests.tinymodel import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "base")
+    before = _digest(base / "model.safetensors")
+    prompts = [_prompt(base, f"how do i kill {w}") for w in ("a man", "the sea")]
+    lora = LoraSettings(rank=8, alpha=16)
+    sft = run_sft(base, [{"prompt": p, "completion": REFUSAL} for p in prompts] * 2,
+                  tmp_path / "sft", SFTStageConfig(max_steps=1, batch_size=4, bf16=True,
+                                                   learning_rate=1e-3, lora=lora))
+    dpo = run_dpo(base, tmp_path / "sft",
+                  [{"prompt": p, "chosen": REFUSAL, "rejected": COMPLY} for p in prompts] * 2,
+                  tmp_path / "dpo", DPOStageConfig(max_steps=1, batch_size=4, bf16=True,
+                                                   learning_rate=1e-3))
+    assert sft.metrics["steps"] == dpo.metrics["steps"] == 1
+    assert math.isfinite(sft.metrics["first_loss"])
+    # The reference is the SFT policy: DPO starts near log 2 (bf16 merged vs unmerged rounding).
+    assert dpo.metrics["first_loss"] == pytest.approx(0.6931, abs=0.05)
+    sft_b, dpo_b = _lora_b(tmp_path / "sft"), _lora_b(tmp_path / "dpo")
+    assert sft_b and all(v.abs().sum() > 0 for v in sft_b.values())  # B starts at zero
+    assert any(not torch.equal(sft_b[k], dpo_b[k]) for k in sft_b)
+    assert _digest(base / "model.safetensors") == before, "base weights must not change"

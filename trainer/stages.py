@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,8 @@ import torch
 
 from adapter.registry import StageRecord
 
-__all__ = ["DPOStageConfig", "GRPOStageConfig", "LoraSettings", "SFTStageConfig", "run_dpo",
-           "run_grpo", "run_sft"]
+__all__ = ["DPOStageConfig", "GRPOStageConfig", "LoraSettings", "SFTStageConfig", "dpo_trainer",
+           "run_dpo", "run_grpo", "run_sft", "sft_trainer"]
 
 log = logging.getLogger(__name__)
 
@@ -182,20 +182,45 @@ def _record(name: str, config: object, started: float, trainer: Any) -> StageRec
                        metrics=metrics)
 
 
+def sft_trainer(model: Any, tokenizer: Any, dataset: Any, out: Path, config: SFTStageConfig, *,
+                callbacks: Sequence[Any] = (), overrides: Mapping[str, Any] | None = None
+                ) -> Any:
+    """The SFT stage's TRL trainer: ``config``'s LoRA on ``model`` (a plain causal LM), loss on
+    the completions of ``dataset`` (``{"prompt", "completion"}`` rows). ``overrides`` replace
+    ``SFTConfig`` fields; only the throughput benchmark (bench/train_throughput.py) uses them,
+    so it times exactly the trainer a refresh runs, with one setting varied at a time."""
+    from trl import SFTConfig, SFTTrainer
+
+    args = SFTConfig(**{**_common_args(config, out), "max_length": config.max_length,
+                        "completion_only_loss": True, "packing": False, **(overrides or {})})
+    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                      peft_config=config.lora.peft_config(), callbacks=list(callbacks))
+
+
+def dpo_trainer(policy: Any, reference: Any, tokenizer: Any, dataset: Any, out: Path,
+                config: DPOStageConfig, *, callbacks: Sequence[Any] = (),
+                overrides: Mapping[str, Any] | None = None) -> Any:
+    """The DPO stage's TRL trainer: ``policy`` (a PEFT model whose LoRA is trainable) against the
+    frozen ``reference`` on ``dataset`` (``{"prompt", "chosen", "rejected"}`` rows).
+    ``overrides`` replace ``DPOConfig`` fields, as for :func:`sft_trainer`."""
+    from trl import DPOConfig, DPOTrainer
+
+    args = DPOConfig(**{**_common_args(config, out), "max_length": config.max_length,
+                        "beta": config.beta, **(overrides or {})})
+    return DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=dataset,
+                      processing_class=tokenizer, callbacks=list(callbacks))
+
+
 def run_sft(model_path: Path, examples: list[dict[str, str]], out: Path,
             config: SFTStageConfig) -> StageRecord:
     """Train a LoRA on ``{"prompt", "completion"}`` texts; save PEFT files to ``out``."""
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
 
     if not examples:
         raise ValueError("SFT needs at least one example")
     started = time.monotonic()
     model, tokenizer = _load(model_path)
-    args = SFTConfig(**_common_args(config, out), max_length=config.max_length,
-                     completion_only_loss=True, packing=False)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
-                         processing_class=tokenizer, peft_config=config.lora.peft_config())
+    trainer = sft_trainer(model, tokenizer, Dataset.from_list(examples), out, config)
     trainer.train()
     trainer.model.save_pretrained(out)
     log.info("sft done", extra={"examples": len(examples), "out": str(out)})
@@ -209,7 +234,6 @@ def run_dpo(model_path: Path, sft_adapter: Path, pairs: list[dict[str, str]], ou
     the correction rather than pulling back towards the base."""
     from datasets import Dataset
     from peft import PeftModel
-    from trl import DPOConfig, DPOTrainer
 
     if not pairs:
         raise ValueError("DPO needs at least one pair")
@@ -218,10 +242,7 @@ def run_dpo(model_path: Path, sft_adapter: Path, pairs: list[dict[str, str]], ou
     reference, _ = _load(model_path)
     reference = PeftModel.from_pretrained(reference, sft_adapter).merge_and_unload()
     policy = PeftModel.from_pretrained(base, sft_adapter, is_trainable=True)
-    args = DPOConfig(**_common_args(config, out), max_length=config.max_length,
-                     beta=config.beta)
-    trainer = DPOTrainer(model=policy, ref_model=reference, args=args,
-                         train_dataset=Dataset.from_list(pairs), processing_class=tokenizer)
+    trainer = dpo_trainer(policy, reference, tokenizer, Dataset.from_list(pairs), out, config)
     trainer.train()
     trainer.model.save_pretrained(out)
     log.info("dpo done", extra={"pairs": len(pairs), "out": str(out)})
