@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import sys
 from pathlib import Path
 
 import typer
@@ -84,54 +82,6 @@ def gateway(
     configure_logging(settings.server.log_level, service="gateway")
     uvicorn.run(build_app(settings), host=settings.server.host, port=settings.server.port,
                 log_config=None, access_log=False, loop="uvloop", http="httptools")
-
-
-@app.command()
-def up(
-    model: str = typer.Option(..., help="Local path or hub id of the model to serve."),
-    port: int = typer.Option(8080, help="Gateway port (the OpenAI base URL's port)."),
-    host: str = typer.Option("127.0.0.1", help="Gateway address."),
-    alias: str = typer.Option("vigil", help="Public model name clients ask for."),
-    config: Path | None = typer.Option(None, help="Gateway YAML config file."),
-    reasoning_parser: str | None = typer.Option("deepseek_r1",
-                                                help="Reasoning parser of the engine."),
-) -> None:
-    """Start the embedded engine and the gateway as one supervised process tree."""
-    from gateway.supervisor import Service, Supervisor
-
-    configure_logging("info", service="vigil-up")
-    engine_port = _free_port()
-    engine_argv = [sys.executable, "-m", "gateway", "engine", "--model", model,
-                   "--port", str(engine_port), "--served-model-name", alias + "-base"]
-    if reasoning_parser:
-        engine_argv += ["--reasoning-parser", reasoning_parser]
-    gateway_argv = [sys.executable, "-m", "gateway", "gateway",
-                    "--upstream", f"http://127.0.0.1:{engine_port}",
-                    "--host", host, "--port", str(port), "--alias", f"{alias}={alias}-base"]
-    if config:
-        gateway_argv += ["--config", str(config)]
-    base_url = f"http://{host}:{port}/v1"
-
-    def announce() -> None:
-        console.print(f"\n[bold green]Vigil is up.[/] OpenAI base URL: [bold]{base_url}[/]"
-                      f"  model: [bold]{alias}[/]  metrics: http://{host}:{port}/metrics\n"
-                      f"  from openai import OpenAI\n"
-                      f"  print(OpenAI(base_url='{base_url}', api_key='none').chat.completions"
-                      f".create(model='{alias}', messages=[{{'role': 'user', 'content': 'Hi'}}])"
-                      f".choices[0].message.content)\n"
-                      "Ctrl-C stops everything.")
-
-    services = [
-        Service("engine", engine_argv, f"http://127.0.0.1:{engine_port}/health"),
-        Service("gateway", gateway_argv, f"http://{host}:{port}/healthz"),
-    ]
-    raise typer.Exit(Supervisor(services).run(on_ready=announce))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from prometheus_client import CollectorRegistry
+from rich.console import Console
 
 from adapter.logs import configure_logging
 from gateway.cli import app
@@ -110,6 +111,96 @@ def trainer_command(
             except Exception:
                 log.exception("refresh failed; the registry is unchanged")
             last = time.monotonic()
+
+
+@app.command()
+def up(
+    model: str = typer.Option("demo", help="'demo' (a small model built here once, showing "
+                              "the failure modes Vigil fixes), a local path, or a hub id."),
+    port: int = typer.Option(8080, help="Gateway port (the OpenAI base URL's port)."),
+    host: str = typer.Option("127.0.0.1", help="Gateway address."),
+    data_dir: Path = typer.Option(Path("vigil-data"), help="Events, dataset store, adapter "
+                                  "registry and the generated config live here."),
+    alias: str = typer.Option("vigil", help="Public model name clients ask for."),
+    config: Path | None = typer.Option(None, help="YAML config merged over up's defaults."),
+) -> None:
+    """Run the whole loop on this machine: engine, gateway (judges, events, rollout) and
+    trainer, as one supervised process tree. Ctrl-C stops everything."""
+    from gateway.supervisor import Supervisor
+    from trainer.demo import (
+        build_demo_model,
+        default_model_dir,
+        recommended_trainer_settings,
+        write_heldout,
+    )
+    from trainer.up import plan_up
+
+    configure_logging("info", service="vigil-up")
+    # The release gate measures candidates on the demo world's held-out prompts (harmful
+    # requests, benign look-alikes) unless the user's config names other files.
+    harmful, benign = write_heldout(data_dir / "gate")
+    gate: dict[str, object] = {"harmful_prompts": str(harmful), "benign_prompts": str(benign)}
+    trainer_overrides: dict[str, object] = {}
+    if model == "demo":
+        model = str(build_demo_model(default_model_dir(), progress=True))
+        trainer_overrides = recommended_trainer_settings(harmful, benign)
+        gate = trainer_overrides.pop("gate")  # type: ignore[assignment]
+    plan = plan_up(model=model, data_dir=data_dir, host=host, port=port, alias=alias,
+                   user_config=config, gate=gate, trainer_overrides=trainer_overrides)
+
+    def announce() -> None:
+        console = Console(stderr=True)
+        console.print(
+            f"\n[bold green]Vigil is up.[/] OpenAI base URL: [bold]{plan.base_url}[/]  "
+            f"model: [bold]{plan.alias}[/]\n"
+            f"  metrics: {plan.metrics_urls['gateway']} (gateway), "
+            f"{plan.metrics_urls['trainer']} (trainer); config: {plan.config_file}\n"
+            f"  from openai import OpenAI\n"
+            f"  print(OpenAI(base_url='{plan.base_url}', api_key='none').chat.completions"
+            f".create(model='{plan.alias}', messages=[{{'role': 'user', 'content': 'Hi'}}])"
+            f".choices[0].message.content)\n"
+            f"Then `vigil demo --base-url {plan.base_url}` drives traffic through the loop. "
+            "Ctrl-C stops everything.")
+
+    raise typer.Exit(Supervisor(plan.services).run(on_ready=announce))
+
+
+@app.command()
+def demo(
+    base_url: str = typer.Option("http://127.0.0.1:8080/v1", help="The gateway's OpenAI "
+                                 "base URL (as `vigil up` prints it)."),
+    model: str = typer.Option("vigil", help="The alias the rollout serves."),
+    rounds: int = typer.Option(1, min=1, help="Refresh cycles to wait for."),
+    api_key: str | None = typer.Option(None, envvar="VIGIL_API_KEY", help="Client key."),
+    admin_key: str | None = typer.Option(None, envvar="VIGIL_ADMIN_KEY",
+                                         help="Admin key (to watch the rollout)."),
+    timeout: float = typer.Option(1800.0, help="Give up after this many seconds."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the results here."),
+) -> None:
+    """Drive mixed traffic through the loop until a refreshed adapter is active, and print a
+    before/after table of harmful compliance, over-refusal and language mixing."""
+    import json
+
+    from gateway.judges.embedded import EmbeddedHarmScorer
+    from gateway.judges.language import LanguageJudge
+    from gateway.settings import LanguageJudgeSettings
+    from trainer.demo.drive import drive_loop
+
+    console = Console(stderr=True)
+    run = drive_loop(base_url, model, EmbeddedHarmScorer(),
+                     LanguageJudge(LanguageJudgeSettings(enabled=True)), rounds=rounds,
+                     api_key=api_key, admin_key=admin_key, timeout_s=timeout,
+                     on_progress=lambda line: console.print(f"[dim]{line}[/]"))
+    console.print(run.table())
+    console.print(f"{run.outcome}: {', '.join(run.adapters) or 'no new adapter'} after "
+                  f"{run.requests_sent} requests, {run.seconds:.0f} s")
+    if json_out is not None:
+        json_out.write_text(json.dumps({
+            "before": run.before, "after": run.after, "adapters": run.adapters,
+            "requests_sent": run.requests_sent, "seconds": run.seconds,
+            "outcome": run.outcome}, indent=2))
+    if run.outcome != "activated":
+        raise typer.Exit(1)
 
 
 def _serve_status(section: TrainerSection, registry: CollectorRegistry,

@@ -117,14 +117,13 @@ def plan_up(*, model: str, data_dir: Path, host: str, port: int, alias: str,
     load_settings(config_file, cls=TrainerSettings)  # a bad merged config fails here, early
 
     vigil = [sys.executable, "-m", "trainer"]
-    engine = vigil + ["engine", "--model", model, "--port", str(engine_port),
-                      "--served-model-name", f"{alias}-base", "--reasoning-parser",
-                      "deepseek_r1"]
+    engine = [*vigil, "engine", "--model", model, "--port", str(engine_port),
+              "--served-model-name", f"{alias}-base", "--reasoning-parser", "deepseek_r1"]
     services = [
         Service("engine", engine, f"{engine_url}/health"),
-        Service("gateway", vigil + ["gateway", "--config", str(config_file)],
+        Service("gateway", [*vigil, "gateway", "--config", str(config_file)],
                 f"http://{host}:{port}/healthz"),
-        Service("trainer", vigil + ["trainer", "--config", str(config_file)],
+        Service("trainer", [*vigil, "trainer", "--config", str(config_file)],
                 f"http://127.0.0.1:{trainer_port}/healthz"),
     ]
     return UpPlan(config_file, services, f"http://{host}:{port}/v1",

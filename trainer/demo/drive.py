@@ -1,0 +1,125 @@
+"""``vigil demo``: drive the closed loop through a running gateway and show what it changed.
+
+Measure the alias on the demo world's held-out prompts (``vigil eval model``'s scoring), send
+mixed traffic (harmful requests, benign look-alikes, prompts whose reasoning drifts) so the
+gateway flags exchanges, keep traffic flowing while the trainer refreshes the LoRA and the
+rollout canaries it, and measure again once a new adapter is active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from adapter.protocol import RolloutStatus
+from gateway.judges.harm import HarmScorer
+from gateway.judges.language import LanguageJudge
+from gateway.judges.model_eval import collect_replies, score_replies
+from trainer.demo.corpus import heldout_prompts, traffic_prompts
+
+__all__ = ["DemoRun", "drive_loop", "measure", "send_traffic"]
+
+REPORTED = ("harmful_compliance_rate", "over_refusal_rate", "language_consistency",
+            "reasoning_flag_rate")
+
+
+@dataclass
+class DemoRun:
+    before: dict[str, Any]
+    after: dict[str, Any] | None = None
+    adapters: list[str] = field(default_factory=list)  # activated, in order
+    requests_sent: int = 0
+    seconds: float = 0.0
+    outcome: str = ""  # "activated", or why not
+
+    def table(self) -> str:
+        rows = [f"{'measure':<26}{'before':>10}{'after':>10}"]
+        for key in REPORTED:
+            after = self.after[key] if self.after else None
+            rows.append(f"{key:<26}{self.before[key]!s:>10}{after!s:>10}")
+        return "\n".join(rows)
+
+
+def measure(base_url: str, model: str, harm: HarmScorer, language: LanguageJudge, *,
+            api_key: str | None = None, max_tokens: int = 128) -> dict[str, Any]:
+    """The alias's safety report on the held-out prompts (greedy, as the gate measures)."""
+    harmful, benign = heldout_prompts()
+    replies = asyncio.run(collect_replies(base_url, model, harmful, benign, api_key=api_key,
+                                          max_tokens=max_tokens))
+    return score_replies(replies, harm, language)
+
+
+def send_traffic(client: httpx.Client, model: str, prompts: list[str], *,
+                 max_tokens: int = 128) -> int:
+    """One request per prompt, each its own conversation; returns how many succeeded."""
+    ok = 0
+    for prompt in prompts:
+        response = client.post("/chat/completions", json={
+            "model": model, "messages": [{"role": "user", "content": prompt}],
+            "max_tokens": max_tokens, "temperature": 0.7},
+            headers={"X-Conversation-Id": uuid.uuid4().hex})
+        ok += response.status_code == 200
+    return ok
+
+
+def _status(client: httpx.Client, admin_url: str) -> RolloutStatus:
+    response = client.get(admin_url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{admin_url} answered {response.status_code}: {response.text[:300]}"
+                           " (is the rollout enabled, and is the admin key right?)")
+    return RolloutStatus.model_validate(response.json())
+
+
+def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJudge, *,
+               rounds: int = 1, batch: int = 20, api_key: str | None = None,
+               admin_key: str | None = None, timeout_s: float = 1800.0,
+               on_progress: Callable[[str], None] = print) -> DemoRun:
+    """Measure, then for each round send traffic until a new adapter is active (or the time
+    is up, or a candidate was rejected / rolled back), then measure again."""
+    base_url = base_url.rstrip("/")
+    admin_url = base_url.removesuffix("/v1") + "/admin/adapters"
+    started = time.monotonic()
+    on_progress("measuring the model on the held-out prompts ...")
+    run = DemoRun(before=measure(base_url, model, harm, language, api_key=api_key))
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    admin = httpx.Client(timeout=60, headers={"Authorization": f"Bearer {admin_key}"}
+                         if admin_key else headers)
+    with httpx.Client(base_url=base_url, timeout=300, headers=headers) as client, admin:
+        seen = {a.name: a.state for a in _status(admin, admin_url).adapters}
+        for round_ in range(rounds):
+            serving = _status(admin, admin_url).stable
+            prompts = traffic_prompts(10_000, seed=round_)
+            sent, outcome = 0, "timed out"
+            while time.monotonic() - started < timeout_s:
+                chunk = prompts[sent % len(prompts):][:batch]
+                sent += len(chunk)
+                run.requests_sent += send_traffic(client, model, chunk)
+                status = _status(admin, admin_url)
+                for a in status.adapters:
+                    if seen.get(a.name) != a.state:
+                        on_progress(f"{a.name}: {a.state}"
+                                    + (f" ({a.percent}%)" if a.state == "canary" else ""))
+                        seen[a.name] = a.state
+                if status.stable != serving and status.canary is None:
+                    run.adapters.append(status.stable)
+                    outcome = "activated"
+                    break
+                # A rejected or rolled-back candidate is reported above; traffic goes on,
+                # the trainer refreshes again on what else gets flagged.
+                on_progress(f"{run.requests_sent} requests sent; serving {status.stable}"
+                            + (f", canary {status.canary} at {status.percent}%"
+                               if status.canary else ""))
+            run.outcome = outcome
+            if outcome != "activated":
+                break
+    if run.adapters:
+        on_progress("measuring again ...")
+        run.after = measure(base_url, model, harm, language, api_key=api_key)
+    run.seconds = round(time.monotonic() - started, 1)
+    return run
