@@ -188,17 +188,23 @@ def test_hot_swap_under_load_with_two_replicas(
     assert [e.to_state for e in emitted if e.adapter == second] == [  # type: ignore[union-attr]
         "canary", "rolled_back"]
 
-    # A replica killed and restarted gets the active adapter back; traffic reaches it again.
+    # A replica killed: new requests go around it (a refused connection is retried on the
+    # other replica). Restarted, it gets the active adapter back and traffic again.
+    client = client_for(server, key=USER)
+
+    def ask() -> str:
+        return client.chat.completions.create(
+            model="vigil", messages=[{"role": "user", "content": "Hi"}], temperature=0,
+            max_tokens=32, extra_headers={"X-Conversation-Id": uuid.uuid4().hex},
+        ).choices[0].message.content or ""
+
     replicas[1].kill()
+    assert [ask() for _ in range(6)] == [ANSWERS["alpha"]] * 6
     restarted = EngineProcess(tiny_models["base"], name="tiny", port=replicas[1].port).start()
     replicas[1] = restarted
     _wait(lambda: first in _models(restarted), 60, "the restarted replica to be reconciled")
-    client = client_for(server)
     for _ in range(12):
-        reply = client.chat.completions.create(
-            model="vigil", messages=[{"role": "user", "content": "Hi"}], temperature=0,
-            max_tokens=32, extra_headers={"X-Conversation-Id": uuid.uuid4().hex})
-        assert reply.choices[0].message.content == ANSWERS["alpha"]
+        assert ask() == ANSWERS["alpha"]
     assert restarted.metric("vigil_engine_requests_finished_total") > 0
 
 
