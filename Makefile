@@ -1,5 +1,5 @@
 # Vigil: two commands on a fresh machine (Python 3.11+, Java 17 for the test broker):
-#   make up    — set up and run Vigil (embedded engine + gateway) on this machine
+#   make up    — set up and run the whole Vigil loop (engine, gateway, trainer) on this machine
 #   make test  — set up and run the whole test suite (starts its own Kafka broker)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CACHE := .cache
 STAMP := $(VENV)/.installed
-MODEL ?= $(CACHE)/models/tiny
+MODEL ?= demo
+DATA_DIR ?= vigil-data
 PORT ?= 8080
 
 .PHONY: setup up test test-unit lint bench clean kcat tools chart-schema
@@ -21,13 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-# Until the demo world lands, `make up` serves a tiny model built offline in seconds;
+# `make up` serves the demo model (built here once, a few minutes on a CPU, then cached);
 # MODEL=/path/to/model (or a hub id where the hub is reachable) serves a real one.
-$(CACHE)/models/tiny/config.json: | $(STAMP)
-	$(BIN)/python -m tests.tinymodel $(CACHE)/models/tiny
-
-up: $(STAMP) $(if $(filter $(CACHE)/models/tiny,$(MODEL)),$(CACHE)/models/tiny/config.json)
-	$(BIN)/vigil up --model $(MODEL) --port $(PORT)
+up: $(STAMP)
+	$(BIN)/vigil up --model $(MODEL) --port $(PORT) --data-dir $(DATA_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

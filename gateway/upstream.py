@@ -163,7 +163,7 @@ class UpstreamPool:
 
     async def ready(self) -> bool:
         """Is any replica up? (Checked live, so /readyz never trails a restart.)"""
-        for url in self.fleet.urls():
+        for url in list(self.fleet.views):  # known replicas; no DNS lookup on the loop
             try:
                 async with self._session.get(url + "/v1/models",
                                              timeout=aiohttp.ClientTimeout(total=2.0)) as r:

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from prometheus_client import CollectorRegistry
@@ -139,14 +140,15 @@ def up(
     # The release gate measures candidates on the demo world's held-out prompts (harmful
     # requests, benign look-alikes) unless the user's config names other files.
     harmful, benign = write_heldout(data_dir / "gate")
-    gate: dict[str, object] = {"harmful_prompts": str(harmful), "benign_prompts": str(benign)}
-    trainer_overrides: dict[str, object] = {}
+    defaults: dict[str, Any] = {"trainer": {"gate": {"harmful_prompts": str(harmful),
+                                                     "benign_prompts": str(benign)}}}
     if model == "demo":
         model = str(build_demo_model(default_model_dir(), progress=True))
-        trainer_overrides = recommended_trainer_settings(harmful, benign)
-        gate = trainer_overrides.pop("gate")  # type: ignore[assignment]
+        # One engine and demo traffic: short canary steps, so a cycle takes minutes.
+        defaults = {"trainer": recommended_trainer_settings(harmful, benign),
+                    "rollout": {"steps": [50, 100], "min_requests": 10}}
     plan = plan_up(model=model, data_dir=data_dir, host=host, port=port, alias=alias,
-                   user_config=config, gate=gate, trainer_overrides=trainer_overrides)
+                   user_config=config, model_defaults=defaults)
 
     def announce() -> None:
         console = Console(stderr=True)

@@ -69,8 +69,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def system_config(*, model: str, data_dir: Path, host: str, port: int, alias: str,
-                  engine_url: str, trainer_port: int, gate: dict[str, Any] | None,
-                  trainer_overrides: dict[str, Any]) -> dict[str, Any]:
+                  engine_url: str, trainer_port: int) -> dict[str, Any]:
     """The defaults of the one-machine loop (before the user's config is merged in)."""
     base_name = f"{alias}-base"
     return {
@@ -82,26 +81,27 @@ def system_config(*, model: str, data_dir: Path, host: str, port: int, alias: st
                    "spool_dir": str(data_dir / "spool"), "sample_rate": 0.25},
         "rollout": {"enabled": True, "alias": alias, "base_model": base_name,
                     "registry_dir": str(data_dir / "adapters"), "min_requests": 20},
-        "trainer": _merge({
+        "trainer": {
             "store_path": str(data_dir / "dataset.db"), "metrics_port": trainer_port,
             "base_model": model, "engine_url": engine_url, "served_base_name": base_name,
-            "registry_dir": str(data_dir / "adapters"), "gate": gate,
-            "min_new_flagged": 40, "interval_s": 900,
-        }, trainer_overrides),
+            "registry_dir": str(data_dir / "adapters"), "min_new_flagged": 40,
+            "interval_s": 900,
+        },
     }
 
 
 def plan_up(*, model: str, data_dir: Path, host: str, port: int, alias: str,
-            user_config: Path | None, gate: dict[str, Any] | None = None,
-            trainer_overrides: dict[str, Any] | None = None) -> UpPlan:
-    """Write ``data_dir/vigil.yaml`` and describe the services to start, in order."""
+            user_config: Path | None, model_defaults: dict[str, Any] | None = None) -> UpPlan:
+    """Write ``data_dir/vigil.yaml`` and describe the services to start, in order.
+    ``model_defaults`` (e.g. the demo model's trainer and rollout settings) go over up's
+    defaults, the user's config over both."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     engine_port, trainer_port = _free_port(), _free_port()
     engine_url = f"http://127.0.0.1:{engine_port}"
-    config = system_config(model=model, data_dir=data_dir, host=host, port=port, alias=alias,
-                           engine_url=engine_url, trainer_port=trainer_port, gate=gate,
-                           trainer_overrides=trainer_overrides or {})
+    config = _merge(system_config(model=model, data_dir=data_dir, host=host, port=port,
+                                  alias=alias, engine_url=engine_url,
+                                  trainer_port=trainer_port), model_defaults or {})
     if user_config is not None:
         user = yaml.safe_load(user_config.read_text()) or {}
         config = _merge(config, user)
