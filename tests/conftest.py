@@ -20,7 +20,8 @@ ENGINE_MODEL = "tiny"
 _INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker"}
 # ... and so does every test in these modules (their own brokers, servers or subprocesses).
 _INTEGRATION_MODULES = {"test_events_kafka", "test_events_local", "test_gateway_judges",
-                        "test_kafka_broker", "test_errors", "test_refresh", "test_judges"}
+                        "test_kafka_broker", "test_errors", "test_refresh", "test_judges",
+                        "test_demo_world"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
