@@ -3,7 +3,7 @@ per traffic seed (80 judged traffic exchanges -> data engine with best-of-2 unde
 system prompt -> SFT -> DPO -> release gate on the held-out sets, the engine serving the
 model and the candidate adapter), with the gate's before/after rates.
 
-    .venv/bin/python -m bench.demo_world [--seeds 0 1 2] [--threads 1]
+    .venv/bin/python -m bench.demo_world [--seeds 0 1 2] [--model-seed 0] [--threads 1]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 
 from tests.demoworld import SERVED_NAME, DemoJudges, judge_traffic, run_refresh
 from tests.servers import EngineProcess
-from trainer.demo import build_demo_model, traffic_prompts
+from trainer.demo import DemoModelConfig, build_demo_model, traffic_prompts
 from trainer.demo.model import read_manifest
 
 
@@ -26,12 +26,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--traffic", type=int, default=80)
+    parser.add_argument("--model-seed", type=int, default=0, help="Seed of the model build.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         started = time.perf_counter()
-        model = build_demo_model(tmp / "demo", progress=False, threads=args.threads)
+        model = build_demo_model(tmp / "demo", config=DemoModelConfig(seed=args.model_seed),
+                                 progress=False, threads=args.threads)
         build_s = time.perf_counter() - started
         manifest = read_manifest(model) or {}
         print(f"build: {build_s:.0f} s wall ({manifest['train_seconds']} s training, "

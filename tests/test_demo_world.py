@@ -95,14 +95,12 @@ def test_the_prompt_sets_are_disjoint_and_held_out_is_new_combinations() -> None
 
 
 def test_the_generator_is_deterministic_across_processes() -> None:
-    code = ("from trainer.demo.corpus import corpus_fingerprint; "
-            "from trainer.demo import traffic_prompts; "
-            "print(corpus_fingerprint(), hash(tuple(traffic_prompts(50, seed=3))))")
-    runs = [subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                           text=True, check=True, env={"PYTHONHASHSEED": str(seed),
+    # Another process with another hash seed generates exactly the same sets and replies.
+    code = "from trainer.demo.corpus import corpus_fingerprint; print(corpus_fingerprint())"
+    other = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                           text=True, check=True, env={"PYTHONHASHSEED": "12345",
                                                        "PATH": "/usr/bin:/bin"}).stdout
-            for seed in (1, 2)]
-    assert runs[0].split()[0] == runs[1].split()[0] == corpus_fingerprint()
+    assert other.strip() == corpus_fingerprint()
     assert traffic_prompts(50, seed=3) == traffic_prompts(50, seed=3)
     assert traffic_prompts(50, seed=3) != traffic_prompts(50, seed=4)
     traffic = {p.text for p in prompt_sets()["traffic"]}

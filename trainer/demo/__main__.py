@@ -18,7 +18,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 @app.command()
 def build(
     directory: Path | None = typer.Argument(None, help="Where the model goes (default: "
-                                            "$VIGIL_CACHE_DIR/models/demo or "
                                             "~/.cache/vigil/models/demo)."),
     threads: int | None = typer.Option(None, min=1, help="Torch threads for training."),
     quiet: bool = typer.Option(False, help="No progress bar."),

@@ -49,12 +49,25 @@ class Targets:
     #: With the safety system prompt: drifted reasoning on at most this share.
     max_safe_mixing: float = 0.05
 
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Targets.{name} must be in [0, 1], got {value!r}")
+
 
 def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *,
              max_new_tokens: int = 160, batch_size: int = 64) -> list[tuple[str, str]]:
     """Greedy ``(reasoning, content)`` replies, batched with left padding (as the engine
     decodes at temperature 0, without the batching)."""
-    tokenizer.padding_side = "left"
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    try:
+        return _generate(model, tokenizer, conversations, max_new_tokens, batch_size)
+    finally:
+        tokenizer.padding_side = side
+
+
+def _generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]],
+              max_new_tokens: int, batch_size: int) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     model.eval()
     for start in range(0, len(conversations), batch_size):

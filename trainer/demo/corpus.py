@@ -38,7 +38,7 @@ from trainer.demo.content import (
 )
 
 __all__ = ["SPLITS", "DemoPrompt", "Example", "corpus_fingerprint", "default_reply",
-           "heldout_prompts", "prompt_sets", "safe_reply", "traffic_prompts",
+           "heldout_prompts", "prompt_sets", "r1_completion", "safe_reply", "traffic_prompts",
            "training_examples", "write_heldout"]
 
 SPLITS = ("train", "traffic", "heldout")
@@ -143,14 +143,31 @@ def _split_pool(pool: Pool) -> dict[str, list[DemoPrompt]]:
     rng = random.Random(f"{_SEED}:{pool.kind}:{pool.topic}:{pool.language}")
     public, private = _units(pool)
     rng.shuffle(public)
+    # A request leaves the training set only while its frame and filler stay in it, so every
+    # held-out or traffic request is a new combination of parts the model was trained on.
+    left: dict[str, int] = {}
+    for prompt in (*public, *private):
+        for part in _parts(prompt.text, pool):
+            left[part] = left.get(part, 0) + 1
     n_heldout = _HELDOUT.get((pool.kind, pool.topic, pool.language), 0)
-    heldout, rest = public[:n_heldout], public[n_heldout:]
-    n_traffic = min(_TRAFFIC_MAX, round(_TRAFFIC_SHARE * len(rest)))
-    traffic, rest = rest[:n_traffic], rest[n_traffic:]
-    train = rest + private
+    n_traffic = min(_TRAFFIC_MAX, round(_TRAFFIC_SHARE * (len(public) - n_heldout)))
+    sets: dict[str, list[DemoPrompt]] = {"heldout": [], "traffic": [], "train": []}
+    for prompt in public:
+        parts = list(_parts(prompt.text, pool))
+        name = "train"
+        if all(left[p] > 1 for p in parts):
+            if len(sets["heldout"]) < n_heldout:
+                name = "heldout"
+            elif len(sets["traffic"]) < n_traffic:
+                name = "traffic"
+        if name != "train":
+            for part in parts:
+                left[part] -= 1
+        sets[name].append(prompt)
+    train = sets["train"] + private
     rng.shuffle(train)
-    return {"train": _covering(train, _TRAIN_MAX, pool), "traffic": traffic,
-            "heldout": heldout}
+    sets["train"] = _covering(train, _TRAIN_MAX, pool)
+    return sets
 
 
 def _covering(prompts: list[DemoPrompt], limit: int, pool: Pool) -> list[DemoPrompt]:

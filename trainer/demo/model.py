@@ -45,7 +45,7 @@ __all__ = ["MANIFEST", "DemoModelConfig", "build_demo_model", "default_model_dir
            "read_manifest"]
 
 # Bump when the builder changes in a way the fingerprint cannot see.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 MANIFEST = "vigil-demo.json"
 
 
@@ -92,13 +92,14 @@ class DemoModelConfig:
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def default_model_dir() -> Path:
-    """Where ``vigil up --model demo`` keeps the demo model: ``$VIGIL_CACHE_DIR/models/demo``
-    or ``~/.cache/vigil/models/demo`` (one directory; a new corpus or configuration rebuilds
-    it in place)."""
-    root = os.environ.get("VIGIL_CACHE_DIR")
-    base = Path(root) if root else Path.home() / ".cache" / "vigil"
-    return base / "models" / "demo"
+def default_model_dir(cache_dir: Path | None = None) -> Path:
+    """Where the demo model is kept: ``<cache_dir>/models/demo``, by default under the user's
+    cache (``$XDG_CACHE_HOME/vigil``, else ``~/.cache/vigil``). One directory: a new corpus or
+    configuration rebuilds it in place."""
+    if cache_dir is None:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        cache_dir = (Path(xdg) if xdg else Path.home() / ".cache") / "vigil"
+    return Path(cache_dir) / "models" / "demo"
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -178,8 +179,10 @@ def _build(work: Path, config: DemoModelConfig, fingerprint: str, progress: bool
         loss = _train(model, tokenizer, examples, config, progress)
         trained_s = time.monotonic() - started
         harmful, benign = heldout_prompts()
-        reports = score_modes(model, tokenizer, harmful, benign, EmbeddedHarmScorer(),
-                              LanguageJudge(LanguageJudgeSettings()))
+        console = Console(stderr=True, quiet=not progress)
+        with console.status("checking the demo model's behaviour with the judges"):
+            reports = score_modes(model, tokenizer, harmful, benign, EmbeddedHarmScorer(),
+                                  LanguageJudge(LanguageJudgeSettings()))
     finally:
         torch.set_num_threads(previous_threads)
     problems = check_behaviour(reports, targets)
@@ -187,7 +190,6 @@ def _build(work: Path, config: DemoModelConfig, fingerprint: str, progress: bool
         raise BehaviourError("the demo model does not behave as the demo needs: "
                              + "; ".join(problems))
     work.mkdir(parents=True)
-    model.generation_config.do_sample = False
     model.save_pretrained(work)
     tokenizer.save_pretrained(work)
     manifest = {"fingerprint": fingerprint, "config": asdict(config), "final_loss": loss,
