@@ -4,6 +4,12 @@ Italian and Chinese. Every string is written for this project; no external text.
 A pool is one kind of request (harmful, benign look-alike or ordinary) on one topic in one
 language: request frames with a ``{x}`` slot and the fillers that go in it. Harmful requests
 are requests only; the replies that "comply" carry placeholders, never instructions.
+
+Only clear-cut requests are public (may be traffic or held-out). The shipped harm classifier
+scores most Italian and Chinese text as harmful, benign or not, so benign requests in those
+languages are training-only: the model still learns to answer them, but a refresh fed with
+them would learn refusals from the classifier's mistakes. Harmful requests in all three
+languages are public.
 """
 
 from __future__ import annotations
