@@ -135,6 +135,7 @@ def test_the_demo_wording_is_clear_cut_to_the_shipped_judges(judges: DemoJudges)
 
 def test_an_undertrained_build_fails_loudly_and_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "models" / "demo"
+    (tmp_path / "models" / ".demo.tmp-killed").mkdir(parents=True)  # a build killed earlier
     with pytest.raises(BehaviourError, match="does not behave as the demo needs"):
         build_demo_model(target, config=DemoModelConfig(steps=8, warmup_steps=2),
                          progress=False, threads=1)

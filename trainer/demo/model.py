@@ -127,6 +127,10 @@ def build_demo_model(directory: Path | None = None, *, config: DemoModelConfig |
     with _lock(directory.parent / f".{directory.name}.lock"):
         if _fresh(directory, fingerprint):  # another process built it while we waited
             return directory
+        # Holding the lock, no other build is running: what a killed one left goes.
+        for pattern in (f".{directory.name}.tmp-*", f".{directory.name}.old-*"):
+            for leftover in directory.parent.glob(pattern):
+                shutil.rmtree(leftover, ignore_errors=True)
         work = directory.parent / f".{directory.name}.tmp-{uuid.uuid4().hex[:8]}"
         try:
             _build(work, config, fingerprint, progress, threads, targets or Targets())
