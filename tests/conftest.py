@@ -22,7 +22,7 @@ _INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker"
 _INTEGRATION_MODULES = {"test_events_kafka", "test_events_local", "test_gateway_judges",
                         "test_kafka_broker", "test_errors", "test_refresh", "test_judges",
                         "test_helm", "test_alerts", "test_dashboards", "test_metric_names",
-                        "test_rollout"}
+                        "test_rollout", "test_demo_world"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
