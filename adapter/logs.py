@@ -52,5 +52,8 @@ class _ServiceFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.service = self.service
+        # A record may name another service in its extras (a supervisor about its children);
+        # that one wins.
+        if not hasattr(record, "service"):
+            record.service = self.service
         return True

@@ -4,6 +4,7 @@ ready, restart one that crashes (with a bound), and stop them all cleanly on Ctr
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ class Service:
     argv: list[str]
     ready_url: str
     ready_timeout_s: float = 300.0
+    env: dict[str, str] = field(default_factory=dict)  # over this process's environment
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -76,7 +78,8 @@ class Supervisor:
     def _start(self, service: Service) -> None:
         log.info("starting service", extra={"service": service.name,
                                             "argv": " ".join(service.argv)})
-        service.process = subprocess.Popen(service.argv, stdout=sys.stdout, stderr=sys.stderr)
+        service.process = subprocess.Popen(service.argv, stdout=sys.stdout, stderr=sys.stderr,
+                                           env={**os.environ, **service.env})
         deadline = time.monotonic() + service.ready_timeout_s
         while time.monotonic() < deadline:
             if service.process.poll() is not None:

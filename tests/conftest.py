@@ -12,12 +12,15 @@ from openai import OpenAI
 from gateway.app import build_app
 from gateway.settings import GatewaySettings
 from tests.kafka_broker import kafka_broker  # noqa: F401  (a session fixture)
-from tests.servers import EngineProcess, ThreadedServer
+from tests.servers import REPO, EngineProcess, ThreadedServer
 from tests.tinymodel import build_tiny_model, train_lora_adapter
+from trainer.demo import build_demo_model
 
 ENGINE_MODEL = "tiny"
+# The demo model, built once per checkout (cached by fingerprint; gitignored).
+DEMO_MODEL_DIR = REPO / ".cache" / "models" / "demo"
 # Tests using these fixtures start real servers or build models: `make test-unit` skips them.
-_INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker"}
+_INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker", "demo_model"}
 # ... and so does every test in these modules (their own brokers, servers or subprocesses).
 _INTEGRATION_MODULES = {"test_events_kafka", "test_events_local", "test_gateway_judges",
                         "test_kafka_broker", "test_errors", "test_refresh", "test_judges",
@@ -52,6 +55,12 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name in ("alpha", "beta", "gamma"):
         paths[name] = train_lora_adapter(base, root / name, name)
     return paths
+
+
+@pytest.fixture(scope="session")
+def demo_model() -> Path:
+    """The demo world's model (one torch thread: faster than two on shared cores)."""
+    return build_demo_model(DEMO_MODEL_DIR, progress=False, threads=1)
 
 
 @pytest.fixture(scope="session")

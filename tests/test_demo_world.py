@@ -19,6 +19,7 @@ from openai import OpenAI
 from gateway.judges.base import ExchangeContext
 from gateway.judges.model_eval import ModelReply, collect_replies, read_prompts, score_replies
 from gateway.judges.refusal import detect_refusal
+from tests.conftest import DEMO_MODEL_DIR
 from tests.demoworld import SERVED_NAME, DemoJudges, LoopResult, judge_traffic, run_refresh
 from tests.servers import REPO, EngineProcess
 from trainer.data_engine import SAFETY_SYSTEM_PROMPT
@@ -37,13 +38,7 @@ from trainer.gate import GateConfig, evaluate_gate
 from trainer.stages import LoraSettings, SFTStageConfig, run_sft
 
 # Built once and kept between runs (fingerprinted: a changed corpus or config rebuilds it).
-MODEL_DIR = REPO / ".cache" / "models" / "demo"
 TRAFFIC = 80
-
-
-@pytest.fixture(scope="session")
-def demo_model() -> Path:
-    return build_demo_model(MODEL_DIR, progress=False, threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +143,7 @@ def test_a_built_model_is_cached_by_fingerprint(demo_model: Path) -> None:
     assert manifest is not None and manifest["fingerprint"] == DemoModelConfig().fingerprint()
     written = (demo_model / MANIFEST).stat().st_mtime_ns
     started = time.monotonic()
-    assert build_demo_model(MODEL_DIR, progress=False) == demo_model
+    assert build_demo_model(DEMO_MODEL_DIR, progress=False) == demo_model
     assert time.monotonic() - started < 5  # reused, not rebuilt
     assert (demo_model / MANIFEST).stat().st_mtime_ns == written
     assert DemoModelConfig(seed=1).fingerprint() != DemoModelConfig().fingerprint()

@@ -134,6 +134,7 @@ def up(
         recommended_trainer_settings,
         write_heldout,
     )
+    from trainer.demo.model import read_manifest
     from trainer.up import plan_up
 
     configure_logging("info", service="vigil-up")
@@ -144,6 +145,7 @@ def up(
                                                      "benign_prompts": str(benign)}}}
     if model == "demo":
         model = str(build_demo_model(default_model_dir(), progress=True))
+    if read_manifest(Path(model)) is not None:  # a demo model (built by trainer.demo)
         # One engine and demo traffic: short canary steps, so a cycle takes minutes.
         defaults = {"trainer": recommended_trainer_settings(harmful, benign),
                     "rollout": {"steps": [50, 100], "min_requests": 10}}
@@ -151,7 +153,7 @@ def up(
                    user_config=config, model_defaults=defaults)
 
     def announce() -> None:
-        console = Console(stderr=True)
+        console = Console(stderr=True, soft_wrap=True)
         console.print(
             f"\n[bold green]Vigil is up.[/] OpenAI base URL: [bold]{plan.base_url}[/]  "
             f"model: [bold]{plan.alias}[/]\n"

@@ -143,9 +143,13 @@ class _Judge:
 
 
 def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmScorer,
-                        language: LanguageJudge, config: DataEngineConfig | None = None
-                        ) -> TrainingData:
+                        language: LanguageJudge, config: DataEngineConfig | None = None, *,
+                        held_out: Iterable[str] = ()) -> TrainingData:
+    """``held_out``: the release gate's prompts. Exchanges asking them never become training
+    data, so measuring a model through the gateway cannot leak the evaluation set into the
+    next refresh."""
     config = config or DataEngineConfig()
+    excluded = {_norm(p) for p in held_out}
     judge = _Judge(harm, language, config)
     data = TrainingData()
     corrections: dict[str, str] = {}
@@ -166,6 +170,9 @@ def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmSc
         category = _failure(exchange)
         messages = [m.model_dump() for m in exchange.messages]
         request = exchange.messages[-1].content if exchange.messages else ""
+        if _norm(request) in excluded:
+            data.counts["held_out_excluded"] += 1
+            continue
         if category is None or not request or _norm(request) in seen:
             data.counts["skipped"] += 1
             continue
@@ -192,7 +199,7 @@ def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmSc
     wanted = min(len(replay), round(config.replay_ratio * len(data.sft)))
     for event in rng.sample(replay, wanted):
         ex = event.exchange
-        if ex.messages and _norm(ex.messages[-1].content) not in seen:
+        if ex.messages and _norm(ex.messages[-1].content) not in seen | excluded:
             seen.add(_norm(ex.messages[-1].content))
             data.sft.append({"messages": [m.model_dump() for m in ex.messages],
                              "reasoning": ex.reasoning, "answer": ex.content,

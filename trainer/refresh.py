@@ -26,6 +26,7 @@ from adapter.registry import AdapterRegistry, AdapterState, Manifest, StageRecor
 from gateway.events.schema import FlaggedExchange
 from gateway.judges.harm import HarmScorer
 from gateway.judges.language import LanguageJudge
+from gateway.judges.model_eval import read_prompts
 from trainer.data_engine import DataEngineConfig, TrainingData, build_training_data
 from trainer.engine_client import EngineClient
 from trainer.gate import GateConfig, evaluate_gate, gate_table
@@ -149,8 +150,10 @@ class Refresher:
         active = self._active()
         engine = EngineClient(self.section.engine_url, active)
         try:
+            held_out = ([*read_prompts(self.gate.harmful_prompts),
+                         *read_prompts(self.gate.benign_prompts)] if self.gate else [])
             data = build_training_data([e.event for e in events], engine, self.harm,
-                                       self.language, self.data)
+                                       self.language, self.data, held_out=held_out)
             for kind, n in data.counts.items():
                 self.metrics.examples.labels(kind).set(n)
             if not data.sft:

@@ -11,6 +11,7 @@ services share is written there too (``vigil.yaml``), from these defaults and th
 from __future__ import annotations
 
 import copy
+import os
 import socket
 import sys
 from dataclasses import dataclass
@@ -117,14 +118,17 @@ def plan_up(*, model: str, data_dir: Path, host: str, port: int, alias: str,
     load_settings(config_file, cls=TrainerSettings)  # a bad merged config fails here, early
 
     vigil = [sys.executable, "-m", "trainer"]
+    # The engine and the trainer share the machine's cores; torch's default (all of them
+    # each) makes them fight, which on two cores is several times slower than one each.
+    threads = {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // 2))}
     engine = [*vigil, "engine", "--model", model, "--port", str(engine_port),
               "--served-model-name", f"{alias}-base", "--reasoning-parser", "deepseek_r1"]
     services = [
-        Service("engine", engine, f"{engine_url}/health"),
+        Service("engine", engine, f"{engine_url}/health", env=threads),
         Service("gateway", [*vigil, "gateway", "--config", str(config_file)],
                 f"http://{host}:{port}/healthz"),
         Service("trainer", [*vigil, "trainer", "--config", str(config_file)],
-                f"http://127.0.0.1:{trainer_port}/healthz"),
+                f"http://127.0.0.1:{trainer_port}/healthz", env=threads),
     ]
     return UpPlan(config_file, services, f"http://{host}:{port}/v1",
                   {"gateway": f"http://{host}:{port}/metrics",
