@@ -27,7 +27,8 @@ from gateway.judges.language import LanguageJudge
 from gateway.judges.refusal import detect_refusal
 from gateway.judges.taxonomy import hazard_name
 
-__all__ = ["DataEngineConfig", "Sample", "Sampler", "TrainingData", "build_training_data"]
+__all__ = ["DataEngineConfig", "Sample", "Sampler", "TrainingData", "build_training_data",
+           "prompt_key"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ class TrainingData:
     counts: Counter[str] = field(default_factory=Counter)
 
 
-def _norm(text: str) -> str:
+def prompt_key(text: str) -> str:
+    """Near-identical prompts (case, punctuation, spacing) share a key."""
     return hashlib.sha256(re.sub(r"\W+", " ", text.lower()).strip().encode()).hexdigest()
 
 
@@ -149,7 +151,7 @@ def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmSc
     data, so measuring a model through the gateway cannot leak the evaluation set into the
     next refresh."""
     config = config or DataEngineConfig()
-    excluded = {_norm(p) for p in held_out}
+    excluded = set(map(prompt_key, held_out))
     judge = _Judge(harm, language, config)
     data = TrainingData()
     corrections: dict[str, str] = {}
@@ -170,13 +172,13 @@ def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmSc
         category = _failure(exchange)
         messages = [m.model_dump() for m in exchange.messages]
         request = exchange.messages[-1].content if exchange.messages else ""
-        if _norm(request) in excluded:
+        if prompt_key(request) in excluded:
             data.counts["held_out_excluded"] += 1
             continue
-        if category is None or not request or _norm(request) in seen:
+        if category is None or not request or prompt_key(request) in seen:
             data.counts["skipped"] += 1
             continue
-        seen.add(_norm(request))
+        seen.add(prompt_key(request))
         target, source = _target(exchange, category, request, messages, corrections,
                                  sampler, judge, config)
         if target is None:
@@ -199,8 +201,8 @@ def build_training_data(events: Iterable[object], sampler: Sampler, harm: HarmSc
     wanted = min(len(replay), round(config.replay_ratio * len(data.sft)))
     for event in rng.sample(replay, wanted):
         ex = event.exchange
-        if ex.messages and _norm(ex.messages[-1].content) not in seen | excluded:
-            seen.add(_norm(ex.messages[-1].content))
+        if ex.messages and prompt_key(ex.messages[-1].content) not in seen | excluded:
+            seen.add(prompt_key(ex.messages[-1].content))
             data.sft.append({"messages": [m.model_dump() for m in ex.messages],
                              "reasoning": ex.reasoning, "answer": ex.content,
                              "category": "replay"})

@@ -27,7 +27,12 @@ from gateway.events.schema import FlaggedExchange
 from gateway.judges.harm import HarmScorer
 from gateway.judges.language import LanguageJudge
 from gateway.judges.model_eval import read_prompts
-from trainer.data_engine import DataEngineConfig, TrainingData, build_training_data
+from trainer.data_engine import (
+    DataEngineConfig,
+    TrainingData,
+    build_training_data,
+    prompt_key,
+)
 from trainer.engine_client import EngineClient
 from trainer.gate import GateConfig, evaluate_gate, gate_table
 from trainer.settings import TrainerSection
@@ -103,6 +108,9 @@ class Refresher:
         self.grpo = GRPOStageConfig(**section.grpo)
         self.data = DataEngineConfig(**section.data)
         self.gate = GateConfig(**section.gate) if section.gate else None
+        self.held_out = ([*read_prompts(self.gate.harmful_prompts),
+                          *read_prompts(self.gate.benign_prompts)] if self.gate else [])
+        self._held_out_keys = set(map(prompt_key, self.held_out))
 
     # ------------------------------------------------------------------ scheduling
 
@@ -115,7 +123,16 @@ class Refresher:
         return window
 
     def pending_flagged(self) -> int:
-        return self.store.count_after(self.last_window(), "flagged_exchange")
+        """New flagged exchanges a refresh could learn from: past the last window, and not
+        asking one of the gate's held-out prompts (measuring a model through the gateway
+        flags exchanges too; they must not trigger a refresh they cannot train)."""
+        window = self.last_window()
+        if not self._held_out_keys:
+            return self.store.count_after(window, "flagged_exchange")
+        return sum(1 for e in self.store.events_after(window, "flagged_exchange")
+                   if isinstance(e.event, FlaggedExchange) and e.event.exchange.messages
+                   and prompt_key(e.event.exchange.messages[-1].content)
+                   not in self._held_out_keys)
 
     # ------------------------------------------------------------------ the refresh
 
@@ -150,10 +167,8 @@ class Refresher:
         active = self._active()
         engine = EngineClient(self.section.engine_url, active)
         try:
-            held_out = ([*read_prompts(self.gate.harmful_prompts),
-                         *read_prompts(self.gate.benign_prompts)] if self.gate else [])
             data = build_training_data([e.event for e in events], engine, self.harm,
-                                       self.language, self.data, held_out=held_out)
+                                       self.language, self.data, held_out=self.held_out)
             for kind, n in data.counts.items():
                 self.metrics.examples.labels(kind).set(n)
             if not data.sft:
