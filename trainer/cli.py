@@ -100,18 +100,32 @@ def trainer_command(
                          daemon=True).start()
     else:
         caught_up.set()
+    def leave(*_: object) -> None:
+        # Also out of a running refresh: it publishes nothing then (its work directory is
+        # removed on the way out, or by the next run), so stopping never waits for training.
+        stop.set()
+        raise _Stopped
+
+    signal.signal(signal.SIGTERM, leave)
     last = time.monotonic()
-    while not stop.wait(5.0):
-        pending = refresher.pending_flagged()
-        due = time.monotonic() - last >= section.interval_s
-        if pending >= section.min_new_flagged or (due and pending):
-            try:
-                result = refresher.run()
-                log.info("refresh finished", extra={"result": result.result,
-                                                    "adapter": result.adapter})
-            except Exception:
-                log.exception("refresh failed; the registry is unchanged")
-            last = time.monotonic()
+    try:
+        while not stop.wait(5.0):
+            pending = refresher.pending_flagged()
+            due = time.monotonic() - last >= section.interval_s
+            if pending >= section.min_new_flagged or (due and pending):
+                try:
+                    result = refresher.run()
+                    log.info("refresh finished", extra={"result": result.result,
+                                                        "adapter": result.adapter})
+                except Exception:
+                    log.exception("refresh failed; the registry is unchanged")
+                last = time.monotonic()
+    except (_Stopped, KeyboardInterrupt):
+        log.info("trainer stopped")
+
+
+class _Stopped(BaseException):
+    """SIGTERM (a BaseException, so no ``except Exception`` in a refresh swallows it)."""
 
 
 @app.command()
