@@ -70,7 +70,9 @@ def test_one_loop_cycle_on_the_demo_model(demo_model: Path, tmp_path: Path) -> N
             if up.poll() is None:
                 up.kill()
             log.close()
-    assert code == 0, (tmp_path / "up.log").read_text()[-3000:]
+    output = (tmp_path / "up.log").read_text()
+    assert code == 0, output[-3000:]
+    assert "did not stop; killing it" not in output  # every service left on SIGTERM
     for url in (f"http://127.0.0.1:{port}/healthz", config.get("upstream", {}).get("url")):
         if url:  # every service of the tree is gone
             with pytest.raises(httpx.ConnectError):
