@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MODEL ?= $(CACHE)/models/tiny
 PORT ?= 8080
 
-.PHONY: setup up test test-unit lint bench clean kcat
+.PHONY: setup up test test-unit lint bench clean kcat harm-artefact
 
 # Re-install only when the dependency list or the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -45,6 +45,15 @@ test-unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/gateway_overhead.py
+
+# Rebuild the embedded harm classifier shipped in the package, reproducibly (the same weights
+# for the same data and thread count; ~30 min on 2 shared cores, most of it the encoder).
+DATA ?= ../shared/data
+harm-artefact: $(STAMP)
+	$(BIN)/vigil judges train --threads 2 \
+	  --data $(DATA)/advbench_harmful_behaviors.csv \
+	  --data $(DATA)/harmbench_behaviors_text_val.csv \
+	  --data $(DATA)/multijail.csv
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .ruff_cache

@@ -225,3 +225,19 @@ def test_encoder_refuses_a_base_it_was_not_trained_on(tmp_path: Path) -> None:
     (tmp_path / "model.safetensors").write_bytes(b"not the weights")
     with pytest.raises(ValueError, match="SHA-256"):
         HarmEncoder(EncoderConfig(), tmp_path)
+
+
+def test_encoder_scores_the_same_from_several_threads_at_once(scorer: EmbeddedHarmScorer
+                                                              ) -> None:
+    """Scorers are called from worker threads (HarmScorer's contract); a fast tokenizer
+    shared unguarded raises "Already borrowed" there."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    encoder = scorer.classifier.encoder
+    assert encoder is not None
+    texts = [f"Question {i}: how do I {verb}?" for i, verb in enumerate(
+        ["bake bread", "hurt my brother", "learn French", "make a pipe bomb"] * 4)]
+    alone = [float(encoder.predict([t])[0]) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda t: float(encoder.predict([t])[0]), texts))
+    assert together == pytest.approx(alone, abs=1e-6)

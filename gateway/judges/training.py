@@ -54,8 +54,8 @@ class TrainConfig:
     encoder_weight: float = 0.5  # its share of the blended probability
     encoder_frozen_layers: int = 4  # lower encoder layers kept as pretrained (of 6)
     encoder_max_tokens: int = 128  # longer texts keep their end
-    encoder_epochs: int = 3
-    encoder_lr: float = 5e-5
+    encoder_epochs: int = 4
+    encoder_lr: float = 1e-4
     encoder_batch: int = 32
 
     def __post_init__(self) -> None:
