@@ -46,8 +46,8 @@ test-unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/gateway_overhead.py
 
-# Rebuild the embedded harm classifier shipped in the package, reproducibly (the same weights
-# for the same data and thread count; ~30 min on 2 shared cores, most of it the encoder).
+# Rebuild the embedded harm classifier shipped in the package, reproducibly (n-grams only; add
+# --encoder to `vigil judges train` for the fine-tuned encoder blend, see bench/README.md).
 DATA ?= ../shared/data
 harm-artefact: $(STAMP)
 	$(BIN)/vigil judges train --threads 2 \

@@ -13,8 +13,6 @@ from __future__ import annotations
 import itertools
 import random
 
-from gateway.judges.corpus_hazards import benign_topic_requests, harmful_hazard_requests
-
 __all__ = ["benign_prompts", "harmful_prompts"]
 
 _TECH_VERBS = ["kill", "terminate", "stop", "shut down", "force quit", "nuke", "wipe",
@@ -374,7 +372,6 @@ def harmful_prompts(seed: int = 0) -> list[tuple[str, str]]:
     pairs += [(text, "S2") for text in _framed(_HARMFUL_TASKS, rng, 6)]
     pairs += [(frame.format(t=task), "S2") for task in _HARMFUL_TASKS
               for frame in rng.sample(_REPLY_FRAMES, 2)]
-    pairs += harmful_hazard_requests(seed)
     return list(dict.fromkeys(pairs))
 
 
@@ -398,5 +395,4 @@ def benign_prompts(seed: int = 0) -> list[tuple[str, str]]:
     pairs = [(text, "en") for text in dict.fromkeys(english)]
     for language, texts in _MULTILINGUAL.items():
         pairs += [(text, language) for text in texts]
-    pairs += benign_topic_requests()
-    return list(dict.fromkeys(pairs))
+    return pairs

@@ -1,15 +1,17 @@
 """Building the embedded harm classifier reproducibly: ``vigil judges train --data ...``.
 
 Positives are the harmful prompts of the datasets given by path and the harmful requests the
-project writes; negatives are the benign prompts it writes (gateway/judges/corpus.py,
-corpus_hazards.py). Two models learn from the same rows with the same weights: the n-gram
-logistic regression, then (unless ``encoder=False``) the upper layers of a pretrained
-sentence encoder and a linear head on it (gateway/judges/encoder.py); the classifier blends
-their probabilities. A share of each dataset, chosen by
-a hash of the row's group (one prompt in ten languages is one group), is held out and
-evaluated, never trained on. The artefact records where its data came from: file names and
-SHA-256, rows used and held out, the held-out scores, and a fingerprint of every training
-text so evaluations can skip rows the classifier has seen.
+project writes; negatives are the benign prompts it writes (gateway/judges/corpus.py). The
+n-gram logistic regression learns from them; with ``encoder=True`` the upper layers of a
+pretrained sentence encoder and a linear head on it (gateway/judges/encoder.py) learn from the
+same rows with the same weights, and the classifier blends their probabilities. The encoder
+is off by default: the one build measured so far (bench/README.md) cut false positives on
+XSTest but lost recall elsewhere, so the shipped artefact is the n-gram model.
+
+A share of each dataset, chosen by a hash of the row's group (one prompt in ten languages is
+one group), is held out and evaluated, never trained on. The artefact records where its data
+came from: file names and SHA-256, rows used and held out, the held-out scores, and a
+fingerprint of every training text so evaluations can skip rows the classifier has seen.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class TrainConfig:
     c: float = 8.0  # inverse regularisation strength of the harm model
     hazard_c: float = 4.0
     benign_weight: float = 2.0  # benign mass relative to harmful: the prior of live traffic
-    encoder: bool = True  # also fine-tune the pretrained encoder and blend it in
+    encoder: bool = False  # also fine-tune the pretrained encoder and blend it in
     encoder_weight: float = 0.5  # its share of the blended probability
     encoder_frozen_layers: int = 4  # lower encoder layers kept as pretrained (of 6)
     encoder_max_tokens: int = 128  # longer texts keep their end
@@ -192,8 +194,7 @@ def train_harm_classifier(data: list[tuple[Path, str]], out: Path,
     classifier.metadata = {
         "provenance": {"sources": sources,
                        "generated_corpus": {
-                           "modules": ["gateway/judges/corpus.py",
-                                       "gateway/judges/corpus_hazards.py"],
+                           "modules": ["gateway/judges/corpus.py"],
                            "rows": len(benign),
                            "harmful": sum(r.harmful for r in benign),
                            "trained": sum(not _held_out(r.group, config) for r in benign)},
