@@ -11,7 +11,7 @@ MODEL ?= demo
 DATA_DIR ?= vigil-data
 PORT ?= 8080
 
-.PHONY: setup up test test-unit lint bench clean kcat tools chart-schema
+.PHONY: setup up test test-unit lint bench clean kcat tools chart-schema harm-artefact
 
 # Re-install only when the dependency list or the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -73,6 +73,15 @@ test-unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/gateway_overhead.py
+
+# Rebuild the embedded harm classifier shipped in the package, reproducibly (n-grams only; add
+# --encoder to `vigil judges train` for the fine-tuned encoder blend, see bench/README.md).
+DATA ?= ../shared/data
+harm-artefact: $(STAMP)
+	$(BIN)/vigil judges train --threads 2 \
+	  --data $(DATA)/advbench_harmful_behaviors.csv \
+	  --data $(DATA)/harmbench_behaviors_text_val.csv \
+	  --data $(DATA)/multijail.csv
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .ruff_cache

@@ -1,7 +1,11 @@
-"""What the judges cost: each judge on a ~300-token reply on one CPU core, and the time to
-first token the stream hold-back adds.
+"""What the judges cost: each judge on a ~300-token reply on one CPU core, what scoring a new
+request costs the harm judge (once per request: it is cached for the reply's judging), and the
+time to first token the stream hold-back adds.
 
-    .venv/bin/python -m bench.judges [--runs 500]
+    .venv/bin/python -m bench.judges [--runs 500] [--artefact DIR] [--no-ttft]
+
+``--artefact`` times a harm classifier built by ``vigil judges train`` (e.g. one with
+``--encoder``) instead of the shipped one.
 
 The hold-back releases a chunk only once the judges have seen the ``holdback`` chunks after
 it, so with a model producing one token every ``delay`` the first token reaches the client
@@ -21,9 +25,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import torch
 
 from bench.harness import gateway_process, percentile, serve_canned
 from gateway.judges.base import ExchangeContext, Where
+from gateway.judges.embedded import EmbeddedHarmScorer
 from gateway.judges.registry import build_judges
 from gateway.settings import JudgesSettings
 
@@ -49,9 +55,10 @@ REPLY = (
     "you which vaccines and boosters are recommended for your age and health.")
 
 
-def judge_costs(runs: int) -> dict[str, dict[str, float]]:
+def judge_costs(runs: int, artefact: Path | None) -> dict[str, dict[str, float]]:
     settings = JudgesSettings(**{name: {"enabled": True}
                                  for name in ("phrase", "harm", "language", "refusal", "pii")})
+    settings.harm.artefact = artefact
     settings.phrase.phrases = ["vigil-block-test"]
     judges = build_judges(settings)
     context = ExchangeContext(tenant="bench", model_alias="bench", request_text=REQUEST)
@@ -73,6 +80,25 @@ def judge_costs(runs: int) -> dict[str, dict[str, float]]:
             for name, v in samples.items()}
 
 
+def request_costs(runs: int, artefact: Path | None) -> dict[str, dict[str, float]]:
+    """The harm judge's first look at a request (no cache): n-grams alone, and n-grams
+    blended with the fine-tuned encoder where the artefact has one."""
+    out = {}
+    for name, encoder in (("n-grams only", False), ("with encoder", True)):
+        classifier = EmbeddedHarmScorer(artefact, encoder=encoder).classifier
+        if encoder and classifier.encoder is None:
+            continue
+        classifier.predict([REQUEST], use_encoder=encoder)  # warm up
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            classifier.predict([REQUEST], use_encoder=encoder)
+            samples.append(time.perf_counter() - started)
+        out[f"request, {name}"] = {"p50_ms": percentile(samples, 50) * 1e3,
+                                   "p99_ms": percentile(samples, 99) * 1e3}
+    return out
+
+
 def ttft(url: str, requests: int) -> list[float]:
     body = {"model": "canned", "stream": True,
             "messages": [{"role": "user", "content": REQUEST}]}
@@ -92,16 +118,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--ttft-requests", type=int, default=20)
+    parser.add_argument("--artefact", type=Path, default=None,
+                        help="harm classifier directory (default: the shipped one)")
+    parser.add_argument("--no-ttft", action="store_true", help="judge costs only")
     args = parser.parse_args()
 
     os.sched_setaffinity(0, {0})  # one core, as the target says
-    costs = judge_costs(args.runs)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    costs = judge_costs(args.runs, args.artefact)
     words = len(REPLY.split())
     print(f"judges on one reply of {words} words (~{int(words * 1.3)} tokens), one core, "
           f"{args.runs} runs:")
     for name, c in costs.items():
         print(f"  {name:<12} p50 {c['p50_ms']:7.3f} ms   p99 {c['p99_ms']:7.3f} ms")
+    print(f"harm judge on a new request of {len(REQUEST.split())} words (once per request, "
+          f"then cached), one core, {min(args.runs, 200)} runs:")
+    for name, c in request_costs(min(args.runs, 200), args.artefact).items():
+        print(f"  {name:<24} p50 {c['p50_ms']:7.3f} ms   p99 {c['p99_ms']:7.3f} ms")
+    torch.set_num_threads(threads)
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    if args.no_ttft:
+        return
 
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         upstream = stack.enter_context(serve_canned(stream_pieces=120, chunk_delay_s=0.01))

@@ -5,6 +5,10 @@ with nothing, so refusing a harmful request is safe), or its own content's score
 strong evidence. The classifier is trained on requests, so on replies it is only trusted when
 it is nearly sure (``CONTENT_TRUST``): a lab-safety answer reads a little like a harmful
 request to it, a step-by-step weapon recipe reads like one a lot.
+
+Requests are scored by the whole classifier (n-grams blended with the fine-tuned encoder),
+once each (cached); replies and streamed windows, long and judged again as they grow, by its
+n-gram half alone, which keeps a 300-token reply at about a millisecond.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ class EmbeddedHarmScorer:
     name = "embedded"
     blocking = False
 
-    def __init__(self, artefact: Path | None = None) -> None:
-        self.classifier = HarmClassifier.load(artefact or ARTEFACT_DIR)
+    def __init__(self, artefact: Path | None = None, encoder: bool = True) -> None:
+        """``encoder=False`` scores requests with the n-gram half only (faster, weaker)."""
+        self.classifier = HarmClassifier.load(artefact or ARTEFACT_DIR, with_encoder=encoder)
         # Per instance (not a module-level cache) so two gateways do not share one.
-        self._cached = lru_cache(maxsize=4096)(self._score_text)
+        self._cached = lru_cache(maxsize=4096)(self._score_request)
 
-    def _score_text(self, text: str) -> HarmScore:
-        score, hazard = self.classifier.predict([text])[0]
+    def _score_request(self, text: str) -> HarmScore:
+        return self._score_text(text, use_encoder=True)
+
+    def _score_text(self, text: str, use_encoder: bool = False) -> HarmScore:
+        score, hazard = self.classifier.predict([text], use_encoder=use_encoder)[0]
         return HarmScore(score, hazard if score >= 0.5 else "none")
 
     def score_prompt(self, prompt: str) -> HarmScore:

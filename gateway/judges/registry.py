@@ -17,7 +17,7 @@ def build_harm_scorer(settings: HarmJudgeSettings) -> HarmScorer:
         return GuardModelScorer(settings.guard)
     from gateway.judges.embedded import EmbeddedHarmScorer
 
-    return EmbeddedHarmScorer(settings.artefact)
+    return EmbeddedHarmScorer(settings.artefact, encoder=settings.encoder)
 
 
 def build_judges(settings: JudgesSettings) -> list[Judge]:
