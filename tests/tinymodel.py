@@ -19,23 +19,9 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
+from trainer.demo.chat import ASSISTANT, BOS, CHAT_TEMPLATE, EOS, USER  # R1 conventions
+
 __all__ = ["ADAPTER_NAMES", "BASE_REPLY", "build_tiny_model", "reply_for", "train_lora_adapter"]
-
-# DeepSeek-R1's special tokens, fullwidth bars included.
-BOS = "<｜begin▁of▁sentence｜>"  # noqa: RUF001
-EOS = "<｜end▁of▁sentence｜>"  # noqa: RUF001
-USER = "<｜User｜>"  # noqa: RUF001
-ASSISTANT = "<｜Assistant｜>"  # noqa: RUF001
-
-# R1's template: the generation prompt already opens the reasoning with "<think>\n".
-CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}"
-    "{% if m['role'] == 'system' %}{{ m['content'] }}"
-    "{% elif m['role'] == 'user' %}" + USER + "{{ m['content'] }}"
-    "{% elif m['role'] == 'assistant' %}" + ASSISTANT + "{{ m['content'] }}" + EOS +
-    "{% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}" + ASSISTANT + "<think>\n{% endif %}"
-)
 
 BASE_REPLY = "Let me think about it.</think>The base model says hello."
 
