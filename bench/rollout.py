@@ -1,0 +1,547 @@
+"""How fast a new adapter takes the alias's traffic, and what a swap costs client latency.
+
+Two `vigil engine` replicas serving the tiny test model (tests/tinymodel.py), a gateway with
+the rollout on (bench/timed_gateway.py: `vigil gateway` with its engine calls timed), each in
+its own process, and clients on the official openai SDK sending a constant concurrent load
+(half streaming) to the alias, every request its own conversation. Adapters are published
+with :meth:`AdapterRegistry.publish`, as the trainer does. In one run:
+
+1. Takeover, without canary waits (``rollout.steps: [100]``, ``min_requests: 0``), once per
+   ``reconcile_interval_s``: for each publish, publish -> the controller's first load call
+   (it noticed) -> loaded on every replica -> probe done -> 100 % of the alias's traffic
+   (the canary-at-100 % transition) -> promoted; and the first client answer the new adapter
+   gave. Each publish waits a random fraction of the interval first, so publishes land at
+   random points of the controller's cycle.
+2. Latency during a swap, through canary steps, with ``--workers`` concurrent clients: rounds
+   of a steady window (no rollout activity, an adapter active), then a swap window from
+   publish to promotion, then the old adapter's unload. p50/p99 per window, the ratio
+   p99(swap) / p99(steady), and every failed request (there must be none).
+
+    .venv/bin/python -m bench.rollout [--publishes 5] [--intervals 2.0 0.2] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from adapter.engine_control import EngineControl, EngineError
+from adapter.registry import AdapterRegistry, AdapterState, Manifest
+from bench.harness import gateway_process, percentile
+from bench.timed_gateway import CALL_LOG
+from tests.servers import REPO, EngineProcess
+from tests.tinymodel import BASE_REPLY, build_tiny_model, reply_for, train_lora_adapter
+
+__all__ = ["ClientLoad", "GatewayLog", "Takeover", "main"]
+
+ALIAS = "vigil"
+BASE_NAME = "tiny"
+KINDS = ("alpha", "beta", "gamma")  # trained adapters; consecutive publishes differ
+ANSWERS = {BASE_REPLY.partition("</think>")[2]: "base",
+           **{reply_for(k).partition("</think>")[2]: k for k in KINDS}}
+
+
+# ---------------------------------------------------------------------------- clients
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    started: float  # wall clock (time.time), comparable with the gateway's log and manifests
+    ended: float
+    latency_s: float  # perf_counter difference
+    stream: bool
+    served_by: str | None  # base / alpha / beta / gamma, None if failed or unrecognised
+    error: str = ""
+
+
+class ClientLoad:
+    """``workers`` openai clients in a closed loop on their own thread's event loop, half of
+    them streaming; every request is kept."""
+
+    def __init__(self, base_url: str, workers: int, max_tokens: int = 32) -> None:
+        self.base_url = base_url
+        self.workers = workers
+        self.max_tokens = max_tokens
+        self.requests: list[Request] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True,
+                                        name="client-load")
+
+    def __enter__(self) -> ClientLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def answered_by(self, kind: str, after: float) -> list[Request]:
+        return [r for r in list(self.requests) if r.served_by == kind and r.ended > after]
+
+    async def _run(self) -> None:
+        async with openai.AsyncOpenAI(base_url=f"{self.base_url}/v1", api_key="none",
+                                      max_retries=0, timeout=60) as client:
+            await asyncio.gather(*(self._worker(client, i % 2 == 0)
+                                   for i in range(self.workers)))
+
+    async def _worker(self, client: openai.AsyncOpenAI, stream: bool) -> None:
+        messages: list[Any] = [{"role": "user", "content": "Hi"}]
+        while not self._stop.is_set():
+            # A conversation per request, so the sticky split spreads requests by its share.
+            headers = {"X-Conversation-Id": uuid.uuid4().hex}
+            started, clock = time.time(), time.perf_counter()
+            content, error = "", ""
+            try:
+                if stream:
+                    chunks = await client.chat.completions.create(
+                        model=ALIAS, messages=messages, temperature=0,
+                        max_tokens=self.max_tokens, stream=True, extra_headers=headers)
+                    async for chunk in chunks:
+                        if chunk.choices:
+                            content += chunk.choices[0].delta.content or ""
+                else:
+                    reply = await client.chat.completions.create(
+                        model=ALIAS, messages=messages, temperature=0,
+                        max_tokens=self.max_tokens, extra_headers=headers)
+                    content = reply.choices[0].message.content or ""
+            except openai.APIError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
+            latency = time.perf_counter() - clock
+            served_by = None if error else ANSWERS.get(content)
+            if not error and served_by is None:
+                error = f"unrecognised answer (a stream switched adapters?): {content[:80]!r}"
+            self.requests.append(Request(started, time.time(), latency, stream, served_by,
+                                         error))
+            if error:
+                await asyncio.sleep(0.05)  # a broken gateway must not turn into a busy loop
+
+
+# ---------------------------------------------------------------------------- gateway
+
+
+def _epoch(ts: str) -> float:
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+class GatewayLog:
+    """The gateway's JSON log lines about one adapter, with their times."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def lines(self, adapter: str) -> list[dict[str, Any]]:
+        out = []
+        for raw in self.path.read_text().splitlines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue  # a line a library printed itself
+            if isinstance(line, dict) and line.get("adapter") == adapter:
+                line["t"] = _epoch(line["ts"])
+                out.append(line)
+        return out
+
+
+def _config(path: Path, engines: list[str], registry: Path, *, interval: float,
+            steps: list[int], min_requests: int) -> Path:
+    # Judges off and events off: what is measured is the rollout, not the judges' cost.
+    path.write_text(json.dumps({
+        "upstream": {"url": engines[0], "replicas": engines},
+        "server": {"log_level": "info"},  # the controller's lines are at info
+        "rollout": {"enabled": True, "alias": ALIAS, "base_model": BASE_NAME,
+                    "registry_dir": str(registry), "reconcile_interval_s": interval,
+                    "steps": steps, "min_requests": min_requests}}))
+    return path
+
+
+@contextmanager
+def _rollout_gateway(tmp: Path, name: str, engines: list[EngineProcess], *, interval: float,
+                     steps: list[int], min_requests: int
+                     ) -> Iterator[tuple[str, AdapterRegistry, GatewayLog]]:
+    registry = AdapterRegistry(tmp / f"{name}-adapters", prefix=name)
+    urls = [e.url for e in engines]
+    config = _config(tmp / f"{name}.yaml", urls, registry.root, interval=interval,
+                     steps=steps, min_requests=min_requests)
+    log = GatewayLog(tmp / f"{name}.log")
+    try:
+        with gateway_process(config, module="bench.timed_gateway", log=log.path) as url:
+            yield url, registry, log
+    finally:
+        # The next gateway has its own registry: what this one left on the engines goes.
+        for engine in urls:
+            control = EngineControl(engine, timeout_s=60)
+            for adapter in sorted(set(registry.names()) & control.models()):
+                control.unload_adapter(adapter)
+            control.close()
+
+
+def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def _state_at(manifest: Manifest, state: AdapterState, percent: int | None = None) -> float:
+    return next(s.at.timestamp() for s in manifest.states
+                if s.state is state and (percent is None or s.percent == percent))
+
+
+def _unloaded_everywhere(engines: list[EngineProcess], name: str) -> bool:
+    for engine in engines:
+        control = EngineControl(engine.url, timeout_s=10)
+        try:
+            if name in control.models():
+                return False
+        except EngineError:
+            return False
+        finally:
+            control.close()
+    return True
+
+
+class Publisher:
+    """Publishes the trained adapters in turn (so each differs from the one it replaces)."""
+
+    def __init__(self, registry: AdapterRegistry, models: dict[str, Path]) -> None:
+        self.registry = registry
+        self.models = models
+        self.kinds: dict[str, str] = {}  # registry name -> kind
+        self.active: str | None = None
+
+    def publish(self) -> tuple[str, float, float]:
+        """Name, wall time when publish() returned (the directory is in place), seconds the
+        call took (copy + fsync + rename)."""
+        name = self.registry.next_name()
+        kind = KINDS[len(self.kinds) % len(KINDS)]
+        started = time.perf_counter()
+        self.registry.publish(self.models[kind], Manifest(name=name,
+                                                          base_model=str(self.models["base"])))
+        published = time.time()
+        self.kinds[name] = kind
+        return name, published, time.perf_counter() - started
+
+    def settle(self, name: str, engines: list[EngineProcess], load: ClientLoad,
+               published: float, timeout_s: float = 180) -> str | None:
+        """Wait until ``name`` is active, has answered a client, and the adapter it replaced
+        is unloaded everywhere; return that adapter."""
+        _wait(lambda: self.registry.manifest(name).state is AdapterState.ACTIVE, timeout_s,
+              f"{name} to become active")
+        state = self.registry.manifest(name).state
+        if state is not AdapterState.ACTIVE:
+            raise RuntimeError(f"{name} ended {state}: {self.registry.manifest(name).states}")
+        _wait(lambda: bool(load.answered_by(self.kinds[name], published)), timeout_s,
+              f"a client answer from {name}")
+        previous, self.active = self.active, name
+        if previous is not None:
+            _wait(lambda: _unloaded_everywhere(engines, previous), timeout_s,
+                  f"{previous} to be unloaded")
+        return previous
+
+
+# ---------------------------------------------------------------------------- 1. takeover
+
+
+@dataclass(slots=True)
+class Takeover:
+    """One publish without canary waits; times are seconds after the publish."""
+
+    adapter: str
+    publish_call_s: float
+    noticed_s: float  # the controller's first load call started
+    loaded_everywhere_s: float  # the last replica answered its load
+    probed_s: float  # the last probe answered
+    full_traffic_s: float  # canary at 100 %: every new request goes to the adapter
+    promoted_s: float  # active
+    first_answer_s: float  # the first client answer the adapter gave (end of the request)
+    old_unloaded_s: float | None  # the adapter it replaced, unloaded on every replica
+    stale_after_promotion: int  # requests started after promotion answered by another model
+
+
+def _takeover(name: str, published: float, call_s: float, publisher: Publisher,
+              log: GatewayLog, load: ClientLoad, previous: str | None,
+              replicas: int) -> Takeover:
+    lines = log.lines(name)
+    loads = [x["t"] for x in lines if x["msg"] == CALL_LOG and x["call"] == "load"
+             and x["phase"] == "start"]
+    loaded = [x["t"] for x in lines if x["msg"] == "adapter loaded"]
+    probes = [x["t"] for x in lines if x["msg"] == CALL_LOG and x["call"] == "probe"
+              and x["phase"] == "end"]
+    if not loads or len(loaded) < replicas or len(probes) < replicas:
+        raise RuntimeError(f"{name}: the gateway log lacks load/probe lines: {lines}")
+    manifest = publisher.registry.manifest(name)
+    states = [(s.state, s.percent) for s in manifest.states]
+    if states != [(AdapterState.CANDIDATE, None), (AdapterState.CANARY, 100),
+                  (AdapterState.ACTIVE, None)]:
+        raise RuntimeError(f"{name}: unexpected states {states}")
+    promoted = _state_at(manifest, AdapterState.ACTIVE)
+    unloaded = None
+    if previous is not None:
+        times = [x["t"] for x in log.lines(previous) if x["msg"] == "adapter unloaded"]
+        unloaded = max(times) - published if len(times) >= replicas else None
+    kind = publisher.kinds[name]
+    return Takeover(
+        adapter=name, publish_call_s=call_s,
+        noticed_s=min(loads) - published, loaded_everywhere_s=max(loaded) - published,
+        probed_s=max(probes) - published,
+        full_traffic_s=_state_at(manifest, AdapterState.CANARY, 100) - published,
+        promoted_s=promoted - published,
+        first_answer_s=min(r.ended for r in load.answered_by(kind, published)) - published,
+        old_unloaded_s=unloaded,
+        stale_after_promotion=sum(1 for r in list(load.requests)
+                                  if r.started > promoted and r.served_by != kind))
+
+
+def run_takeover(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], *,
+                 interval: float, publishes: int, workers: int, rng: random.Random
+                 ) -> dict[str, Any]:
+    name = f"takeover{len(list(tmp.glob('takeover*.yaml')))}"
+    with _rollout_gateway(tmp, name, engines, interval=interval, steps=[100],
+                          min_requests=0) as (url, registry, log), \
+            ClientLoad(url, workers) as load:
+        publisher = Publisher(registry, models)
+        warm, published, _ = publisher.publish()  # first load on the engines: not counted
+        publisher.settle(warm, engines, load, published)
+        results = []
+        for i in range(publishes):
+            time.sleep(rng.uniform(0, interval))  # a random point of the controller's cycle
+            adapter, published, call_s = publisher.publish()
+            previous = publisher.settle(adapter, engines, load, published)
+            results.append(_takeover(adapter, published, call_s, publisher, log, load,
+                                     previous, len(engines)))
+            print(f"  interval {interval}s: publish {i + 1}/{publishes}: 100 % after "
+                  f"{results[-1].full_traffic_s:.3f}s", flush=True)
+        failed = [r.error for r in load.requests if r.error]
+    return {"interval_s": interval, "publishes": [asdict(r) for r in results],
+            "client_requests": len(load.requests), "failed": len(failed),
+            "failures": failed[:10]}
+
+
+# ---------------------------------------------------------------------------- 2. swap
+
+
+@dataclass(slots=True)
+class Window:
+    name: str
+    requests: list[Request] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        ok = [r for r in self.requests if not r.error]
+        out: dict[str, Any] = {"requests": len(self.requests),
+                               "failed": len(self.requests) - len(ok),
+                               "served_by": dict(Counter(r.served_by for r in ok))}
+        for label, subset in (("all", ok), ("stream", [r for r in ok if r.stream]),
+                              ("non-stream", [r for r in ok if not r.stream])):
+            latencies = [r.latency_s for r in subset]
+            out[label] = ({"n": len(latencies), "p50_ms": percentile(latencies, 50) * 1e3,
+                           "p99_ms": percentile(latencies, 99) * 1e3}
+                          if len(latencies) >= 2 else {"n": len(latencies)})
+        return out
+
+
+def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], *,
+              interval: float, steps: list[int], min_requests: int, rounds: int,
+              steady_s: float, workers: int) -> dict[str, Any]:
+    windows = {n: Window(n) for n in ("steady", "swap", "unload")}
+    phases: dict[str, Window] = {}  # the swap window cut at each transition
+    swaps = []
+    with _rollout_gateway(tmp, "swap", engines, interval=interval, steps=steps,
+                          min_requests=min_requests) as (url, registry, log), \
+            ClientLoad(url, workers) as load:
+        publisher = Publisher(registry, models)
+        warm, published, _ = publisher.publish()  # so every steady window serves an adapter
+        publisher.settle(warm, engines, load, published)
+        for round_ in range(rounds):
+            steady_from = time.time()
+            time.sleep(steady_s)
+            adapter, published, _ = publisher.publish()
+            previous = publisher.settle(adapter, engines, load, published)
+            manifest = registry.manifest(adapter)
+            promoted = _state_at(manifest, AdapterState.ACTIVE)
+            unloaded = max(x["t"] for x in log.lines(previous or "")
+                           if x["msg"] == "adapter unloaded")
+            requests = list(load.requests)
+            windows["steady"].requests += [r for r in requests
+                                           if r.started >= steady_from and r.ended < published]
+            windows["swap"].requests += [r for r in requests
+                                         if published <= r.started <= promoted]
+            windows["unload"].requests += [r for r in requests
+                                           if promoted < r.started <= unloaded]
+            marks = [("load + probe", published)] + [
+                (f"canary {s.percent} %", s.at.timestamp()) for s in manifest.states
+                if s.state is AdapterState.CANARY]
+            for (label, start), end in zip(marks, [m[1] for m in marks[1:]] + [promoted],
+                                           strict=True):
+                phases.setdefault(label, Window(label)).requests += [
+                    r for r in requests if start <= r.started < end]
+            swaps.append({"adapter": adapter, "swap_s": promoted - published,
+                          "unload_after_promotion_s": unloaded - promoted,
+                          "steps": [{"state": s.state.value, "percent": s.percent,
+                                     "at_s": s.at.timestamp() - published}
+                                    for s in manifest.states]})
+            print(f"  swap round {round_ + 1}/{rounds}: {adapter} promoted "
+                  f"{promoted - published:.1f}s after publish", flush=True)
+        failed = [r.error for r in load.requests if r.error]
+    summaries = {n: w.summary() for n, w in windows.items()}
+    ratios = {label: summaries["swap"][label]["p99_ms"] / summaries["steady"][label]["p99_ms"]
+              for label in ("all", "stream", "non-stream")
+              if "p99_ms" in summaries["swap"][label]
+              and "p99_ms" in summaries["steady"][label]}
+    return {"interval_s": interval, "steps": steps, "min_requests": min_requests,
+            "workers": workers, "swaps": swaps, "windows": summaries,
+            "swap_phases": {n: w.summary() for n, w in phases.items()},
+            "p99_ratio_swap_over_steady": ratios,
+            "failed_during_swap": summaries["swap"]["failed"],
+            "failed_total": len(failed), "client_requests": len(load.requests),
+            "failures": failed[:10]}
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def _stats(values: list[float]) -> str:
+    return f"{statistics.median(values):>9.3f}{max(values):>9.3f}"
+
+
+def _report_takeover(runs: list[dict[str, Any]]) -> None:
+    print("\n1. publish -> 100 % of the alias's traffic, steps [100], min_requests 0 "
+          "(seconds after publish; median / max over the publishes)")
+    header = f"  {'':<36}" + "".join(f"{'interval ' + str(r['interval_s']) + 's':>18}"
+                                     for r in runs)
+    print(header)
+    print(f"  {'':<36}" + f"{'median':>9}{'max':>9}" * len(runs))
+    rows = (("noticed (first load call)", "noticed_s"),
+            ("loaded on every replica", "loaded_everywhere_s"),
+            ("probe done", "probed_s"), ("100 % of traffic (canary 100)", "full_traffic_s"),
+            ("promoted (active)", "promoted_s"),
+            ("first client answer by it", "first_answer_s"),
+            ("old adapter unloaded", "old_unloaded_s"))
+    for label, key in rows:
+        cells = ""
+        for run in runs:
+            values = [p[key] for p in run["publishes"] if p[key] is not None]
+            cells += _stats(values) if values else f"{'-':>18}"
+        print(f"  {label:<36}{cells}")
+    for run in runs:
+        stale = sum(p["stale_after_promotion"] for p in run["publishes"])
+        print(f"  interval {run['interval_s']}s: {len(run['publishes'])} publishes, "
+              f"{run['client_requests']} client requests, {run['failed']} failed, "
+              f"{stale} answered by the old model after promotion")
+
+
+def _report_swaps(run: dict[str, Any]) -> None:
+    print(f"\n2. client latency, {run['workers']} concurrent clients (half streaming), steps "
+          f"{run['steps']}, min_requests {run['min_requests']}, interval "
+          f"{run['interval_s']}s, {len(run['swaps'])} swaps")
+    print(f"  {'window':<10}{'mode':<12}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'failed':>8}")
+    for name, window in run["windows"].items():
+        for label in ("all", "stream", "non-stream"):
+            cell = window[label]
+            p50 = f"{cell['p50_ms']:>9.1f}{cell['p99_ms']:>9.1f}" if "p50_ms" in cell else (
+                f"{'-':>9}{'-':>9}")
+            failed = f"{window['failed']:>8}" if label == "all" else ""
+            print(f"  {name:<10}{label:<12}{cell['n']:>9}{p50}{failed}")
+    print("  the swap window by phase (all requests):")
+    for name, phase in run["swap_phases"].items():
+        cell = phase["all"]
+        p50 = f"{cell['p50_ms']:>9.1f}{cell['p99_ms']:>9.1f}" if "p50_ms" in cell else (
+            f"{'-':>9}{'-':>9}")
+        print(f"    {name:<20}{cell['n']:>9}{p50}{phase['failed']:>8}")
+    for label, ratio in run["p99_ratio_swap_over_steady"].items():
+        print(f"  p99(swap) / p99(steady), {label}: {ratio:.2f}")
+    durations = [s["swap_s"] for s in run["swaps"]]
+    print(f"  swap window (publish -> promoted): median {statistics.median(durations):.1f}s; "
+          f"failed requests during swaps: {run['failed_during_swap']}, in the whole run: "
+          f"{run['failed_total']} of {run['client_requests']}")
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def build_models(directory: Path) -> dict[str, Path]:
+    """The tiny base model and the adapters, built once into ``directory`` (seconds each)."""
+    import torch
+
+    torch.set_num_threads(1)
+    base = build_tiny_model(directory / "base")
+    return {"base": base, **{k: train_lora_adapter(base, directory / k, k) for k in KINDS}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--publishes", type=int, default=5, help="per reconcile interval")
+    parser.add_argument("--intervals", type=float, nargs="+", default=[2.0, 0.2],
+                        help="rollout.reconcile_interval_s values for the takeover runs")
+    parser.add_argument("--takeover-workers", type=int, default=2,
+                        help="concurrent clients during the takeover runs")
+    parser.add_argument("--rounds", type=int, default=5, help="swaps in the latency run")
+    parser.add_argument("--steady-s", type=float, default=15.0,
+                        help="steady window before each swap")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="concurrent clients in the latency run (half streaming)")
+    parser.add_argument("--swap-interval", type=float, default=2.0,
+                        help="rollout.reconcile_interval_s of the latency run")
+    parser.add_argument("--steps", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--min-requests", type=int, default=10)
+    parser.add_argument("--models-dir", type=Path, default=REPO / ".cache/models/rollout",
+                        help="where the tiny model and adapters are built (once)")
+    parser.add_argument("--json", type=Path, default=REPO / ".cache/bench/rollout.json")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    started = time.time()
+    load_before = os.getloadavg()
+    print(f"building the tiny model and adapters in {args.models_dir} (once) ...", flush=True)
+    models = build_models(args.models_dir)
+    rng = random.Random(args.seed)
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        engines = []
+        for _ in range(2):
+            engine = EngineProcess(models["base"], name=BASE_NAME).start()
+            stack.callback(engine.stop)
+            engines.append(engine)
+        takeover = [run_takeover(tmp, engines, models, interval=interval,
+                                 publishes=args.publishes, workers=args.takeover_workers,
+                                 rng=rng)
+                    for interval in args.intervals]
+        swaps = run_swaps(tmp, engines, models, interval=args.swap_interval, steps=args.steps,
+                          min_requests=args.min_requests, rounds=args.rounds,
+                          steady_s=args.steady_s, workers=args.workers)
+    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
+                          "loadavg_after": os.getloadavg()},
+              "wall_s": time.time() - started, "args": {k: str(v) if isinstance(v, Path)
+                                                        else v for k, v in vars(args).items()},
+              "takeover": takeover, "swap": swaps}
+    _report_takeover(takeover)
+    _report_swaps(swaps)
+    print(f"\nload average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} "
+          f"({os.cpu_count()} cores); wall {result['wall_s']:.0f}s")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
