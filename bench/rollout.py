@@ -44,6 +44,7 @@ import openai
 
 from adapter.engine_control import EngineControl, EngineError
 from adapter.registry import AdapterRegistry, AdapterState, Manifest
+from bench.cpu import CpuSample, sample_cpu
 from bench.harness import gateway_process, percentile
 from bench.timed_gateway import CALL_LOG
 from tests.servers import REPO, EngineProcess
@@ -197,7 +198,7 @@ def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
     while not predicate():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(0.05)  # light: the bench shares the CPU with what it measures
 
 
 def _state_at(manifest: Manifest, state: AdapterState, percent: int | None = None) -> float:
@@ -240,14 +241,19 @@ class Publisher:
         return name, published, time.perf_counter() - started
 
     def settle(self, name: str, engines: list[EngineProcess], load: ClientLoad,
-               published: float, timeout_s: float = 180) -> str | None:
-        """Wait until ``name`` is active, has answered a client, and the adapter it replaced
-        is unloaded everywhere; return that adapter."""
-        _wait(lambda: self.registry.manifest(name).state is AdapterState.ACTIVE, timeout_s,
-              f"{name} to become active")
+               published: float, on_active: Callable[[], None] | None = None,
+               timeout_s: float = 180) -> str | None:
+        """Wait until ``name`` is active (then call ``on_active``), has answered a client,
+        and the adapter it replaced is unloaded everywhere; return that adapter. The
+        figures come from the manifests and the gateway's log, not from this polling."""
+        _wait(lambda: self.registry.manifest(name).state not in (AdapterState.CANDIDATE,
+                                                                  AdapterState.CANARY),
+              timeout_s, f"{name} to become active")
         state = self.registry.manifest(name).state
         if state is not AdapterState.ACTIVE:
             raise RuntimeError(f"{name} ended {state}: {self.registry.manifest(name).states}")
+        if on_active is not None:
+            on_active()
         _wait(lambda: bool(load.answered_by(self.kinds[name], published)), timeout_s,
               f"a client answer from {name}")
         previous, self.active = self.active, name
@@ -340,14 +346,30 @@ def run_takeover(tmp: Path, engines: list[EngineProcess], models: dict[str, Path
 
 @dataclass(slots=True)
 class Window:
+    """Requests started in one kind of window, over every round; with the CPU other work
+    took meanwhile (when the window was sampled)."""
+
     name: str
     requests: list[Request] = field(default_factory=list)
+    seconds: float = 0.0
+    foreign_core_s: float = 0.0
+
+    def add(self, requests: list[Request], start: float, end: float,
+            cpu: tuple[CpuSample, CpuSample] | None = None) -> None:
+        self.requests += [r for r in requests if start <= r.started < end]
+        if cpu is not None:
+            self.seconds += end - start
+            self.foreign_core_s += cpu[1].foreign_cores(cpu[0], end - start) * (end - start)
 
     def summary(self) -> dict[str, Any]:
         ok = [r for r in self.requests if not r.error]
         out: dict[str, Any] = {"requests": len(self.requests),
                                "failed": len(self.requests) - len(ok),
                                "served_by": dict(Counter(r.served_by for r in ok))}
+        if self.seconds:
+            out["seconds"] = self.seconds
+            out["requests_per_s"] = len(self.requests) / self.seconds
+            out["foreign_cores"] = self.foreign_core_s / self.seconds
         for label, subset in (("all", ok), ("stream", [r for r in ok if r.stream]),
                               ("non-stream", [r for r in ok if not r.stream])):
             latencies = [r.latency_s for r in subset]
@@ -370,28 +392,30 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
         warm, published, _ = publisher.publish()  # so every steady window serves an adapter
         publisher.settle(warm, engines, load, published)
         for round_ in range(rounds):
+            cpu = [sample_cpu()]
             steady_from = time.time()
             time.sleep(steady_s)
+            cpu.append(sample_cpu())
             adapter, published, _ = publisher.publish()
-            previous = publisher.settle(adapter, engines, load, published)
+            previous = publisher.settle(adapter, engines, load, published,
+                                        on_active=lambda c=cpu: c.append(sample_cpu()))
+            cpu.append(sample_cpu())
             manifest = registry.manifest(adapter)
             promoted = _state_at(manifest, AdapterState.ACTIVE)
             unloaded = max(x["t"] for x in log.lines(previous or "")
                            if x["msg"] == "adapter unloaded")
-            requests = list(load.requests)
-            windows["steady"].requests += [r for r in requests
-                                           if r.started >= steady_from and r.ended < published]
-            windows["swap"].requests += [r for r in requests
-                                         if published <= r.started <= promoted]
-            windows["unload"].requests += [r for r in requests
-                                           if promoted < r.started <= unloaded]
+            # A request that started before the publish and ended after it is in no window.
+            requests = [r for r in load.requests
+                        if r.ended <= published or r.started >= published]
+            windows["steady"].add(requests, steady_from, published, (cpu[0], cpu[1]))
+            windows["swap"].add(requests, published, promoted, (cpu[1], cpu[2]))
+            windows["unload"].add(requests, promoted, unloaded, (cpu[2], cpu[3]))
             marks = [("load + probe", published)] + [
                 (f"canary {s.percent} %", s.at.timestamp()) for s in manifest.states
                 if s.state is AdapterState.CANARY]
             for (label, start), end in zip(marks, [m[1] for m in marks[1:]] + [promoted],
                                            strict=True):
-                phases.setdefault(label, Window(label)).requests += [
-                    r for r in requests if start <= r.started < end]
+                phases.setdefault(label, Window(label)).add(requests, start, end)
             swaps.append({"adapter": adapter, "swap_s": promoted - published,
                           "unload_after_promotion_s": unloaded - promoted,
                           "steps": [{"state": s.state.value, "percent": s.percent,
@@ -452,14 +476,16 @@ def _report_swaps(run: dict[str, Any]) -> None:
           f"{run['steps']}, min_requests {run['min_requests']}, interval "
           f"{run['interval_s']}s, {len(run['swaps'])} swaps")
     print(f"  {'window':<10}{'mode':<12}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'failed':>8}")
+          f"{'failed':>8}{'req/s':>7}{'others':>8}")
     for name, window in run["windows"].items():
         for label in ("all", "stream", "non-stream"):
             cell = window[label]
             p50 = f"{cell['p50_ms']:>9.1f}{cell['p99_ms']:>9.1f}" if "p50_ms" in cell else (
                 f"{'-':>9}{'-':>9}")
-            failed = f"{window['failed']:>8}" if label == "all" else ""
-            print(f"  {name:<10}{label:<12}{cell['n']:>9}{p50}{failed}")
+            extra = (f"{window['failed']:>8}{window['requests_per_s']:>7.1f}"
+                     f"{window['foreign_cores']:>8.2f}" if label == "all" else "")
+            print(f"  {name:<10}{label:<12}{cell['n']:>9}{p50}{extra}")
+    print("  (others: cores busy with work outside this bench's processes, on average)")
     print("  the swap window by phase (all requests):")
     for name, phase in run["swap_phases"].items():
         cell = phase["all"]
