@@ -34,6 +34,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -542,11 +543,12 @@ def main(argv: list[str] | None = None) -> None:
     rng = random.Random(args.seed)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        engines = []
-        for _ in range(2):
-            engine = EngineProcess(models["base"], name=BASE_NAME).start()
+        engines = [EngineProcess(models["base"], name=BASE_NAME) for _ in range(2)]
+        for engine in engines:
             stack.callback(engine.stop)
-            engines.append(engine)
+        with ThreadPoolExecutor(len(engines)) as pool:  # both replicas start at once
+            list(pool.map(EngineProcess.start, engines))
+        print(f"2 engine replicas up after {time.time() - started:.0f}s", flush=True)
         takeover = [run_takeover(tmp, engines, models, interval=interval,
                                  publishes=args.publishes, workers=args.takeover_workers,
                                  rng=rng)
