@@ -362,7 +362,13 @@ class Window:
             self.seconds += end - start
             self.foreign_core_s += cpu[1].foreign_cores(cpu[0], end - start) * (end - start)
 
-    def summary(self) -> dict[str, Any]:
+    def merge(self, other: Window) -> None:
+        self.requests += other.requests
+        self.seconds += other.seconds
+        self.foreign_core_s += other.foreign_core_s
+
+    def summary(self, modes: bool = True) -> dict[str, Any]:
+        """Counts and percentiles, for all requests and (``modes``) per stream/non-stream."""
         ok = [r for r in self.requests if not r.error]
         out: dict[str, Any] = {"requests": len(self.requests),
                                "failed": len(self.requests) - len(ok),
@@ -371,8 +377,9 @@ class Window:
             out["seconds"] = self.seconds
             out["requests_per_s"] = len(self.requests) / self.seconds
             out["foreign_cores"] = self.foreign_core_s / self.seconds
-        for label, subset in (("all", ok), ("stream", [r for r in ok if r.stream]),
-                              ("non-stream", [r for r in ok if not r.stream])):
+        subsets = (("all", ok), ("stream", [r for r in ok if r.stream]),
+                   ("non-stream", [r for r in ok if not r.stream]))
+        for label, subset in subsets if modes else subsets[:1]:
             latencies = [r.latency_s for r in subset]
             out[label] = ({"n": len(latencies), "p50_ms": percentile(latencies, 50) * 1e3,
                            "p99_ms": percentile(latencies, 99) * 1e3}
@@ -408,9 +415,12 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
             # A request that started before the publish and ended after it is in no window.
             requests = [r for r in load.requests
                         if r.ended <= published or r.started >= published]
-            windows["steady"].add(requests, steady_from, published, (cpu[0], cpu[1]))
-            windows["swap"].add(requests, published, promoted, (cpu[1], cpu[2]))
-            windows["unload"].add(requests, promoted, unloaded, (cpu[2], cpu[3]))
+            this_round = {n: Window(n) for n in windows}
+            this_round["steady"].add(requests, steady_from, published, (cpu[0], cpu[1]))
+            this_round["swap"].add(requests, published, promoted, (cpu[1], cpu[2]))
+            this_round["unload"].add(requests, promoted, unloaded, (cpu[2], cpu[3]))
+            for n, window in this_round.items():
+                windows[n].merge(window)
             marks = [("load + probe", published)] + [
                 (f"canary {s.percent} %", s.at.timestamp()) for s in manifest.states
                 if s.state is AdapterState.CANARY]
@@ -419,6 +429,7 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
                 phases.setdefault(label, Window(label)).add(requests, start, end)
             swaps.append({"adapter": adapter, "swap_s": promoted - published,
                           "unload_after_promotion_s": unloaded - promoted,
+                          "windows": {n: w.summary(modes=False) for n, w in this_round.items()},
                           "steps": [{"state": s.state.value, "percent": s.percent,
                                      "at_s": s.at.timestamp() - published}
                                     for s in manifest.states]})
@@ -495,6 +506,12 @@ def _report_swaps(run: dict[str, Any]) -> None:
         print(f"    {name:<20}{cell['n']:>9}{p50}{phase['failed']:>8}")
     for label, ratio in run["p99_ratio_swap_over_steady"].items():
         print(f"  p99(swap) / p99(steady), {label}: {ratio:.2f}")
+    print("  per swap: p99 ms steady / swap, and cores other work used in each window")
+    for swap in run["swaps"]:
+        steady, during = swap["windows"]["steady"], swap["windows"]["swap"]
+        print(f"    {swap['adapter']:<14}{steady['all'].get('p99_ms', 0):>8.1f}"
+              f"{during['all'].get('p99_ms', 0):>8.1f}   others {steady['foreign_cores']:.2f} / "
+              f"{during['foreign_cores']:.2f}   swap {swap['swap_s']:.1f}s")
     durations = [s["swap_s"] for s in run["swaps"]]
     print(f"  swap window (publish -> promoted): median {statistics.median(durations):.1f}s; "
           f"failed requests during swaps: {run['failed_during_swap']}, in the whole run: "
