@@ -15,7 +15,11 @@ with :meth:`AdapterRegistry.publish`, as the trainer does. In one run:
 2. Latency during a swap, through canary steps, with ``--workers`` concurrent clients: rounds
    of a steady window (no rollout activity, an adapter active), then a swap window from
    publish to promotion, then the old adapter's unload. p50/p99 per window, the ratio
-   p99(swap) / p99(steady), and every failed request (there must be none).
+   p99(swap) / p99(steady), and every failed request (there must be none). A control: each
+   canary is also held (pinned through the admin API) at its last step below 100 % for
+   ``--hold-s``, a window where two adapters are served and the controller does nothing, so
+   the cost of serving two adapters at once can be told from the cost of the rollout's
+   actions (load, probe, transitions). Per window, the CPU other work on the machine took.
 
     .venv/bin/python -m bench.rollout [--publishes 5] [--intervals 2.0 0.2] [--rounds 5]
 """
@@ -41,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 
 from adapter.engine_control import EngineControl, EngineError
@@ -387,11 +392,45 @@ class Window:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A canary held (pinned) at one step: both adapters served, the controller idle."""
+
+    percent: int
+    start: float
+    end: float
+    cpu: tuple[CpuSample, CpuSample]
+
+
+def _hold(url: str, registry: AdapterRegistry, adapter: str, percent: int,
+          seconds: float) -> Hold | None:
+    """Pin the rollout once ``adapter``'s canary reaches ``percent``, for ``seconds``; None
+    if it went past that step before the pin took (it advances once per tick at most)."""
+    def reached() -> bool:  # that step, or past it (a candidate has not started yet)
+        last = registry.manifest(adapter).states[-1]
+        return last.state not in (AdapterState.CANDIDATE, AdapterState.CANARY) or (
+            last.percent is not None and last.percent >= percent)
+
+    _wait(reached, 180, f"{adapter}'s canary to reach {percent} %")
+    admin = f"{url}/admin/adapters/pin"
+    httpx.post(admin, json={"pinned": True}, timeout=60).raise_for_status()
+    try:
+        last = registry.manifest(adapter).states[-1]
+        if last.state is not AdapterState.CANARY or last.percent != percent:
+            return None
+        before, start = sample_cpu(), time.time()
+        time.sleep(seconds)
+        return Hold(percent, start, time.time(), (before, sample_cpu()))
+    finally:
+        httpx.post(admin, json={"pinned": False}, timeout=60).raise_for_status()
+
+
 def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], *,
               interval: float, steps: list[int], min_requests: int, rounds: int,
-              steady_s: float, workers: int) -> dict[str, Any]:
-    windows = {n: Window(n) for n in ("steady", "swap", "unload")}
+              steady_s: float, workers: int, hold_s: float) -> dict[str, Any]:
+    windows = {n: Window(n) for n in ("steady", "swap", "unload", "held")}
     phases: dict[str, Window] = {}  # the swap window cut at each transition
+    held_percent = max((s for s in steps if s < 100), default=None) if hold_s > 0 else None
     swaps = []
     with _rollout_gateway(tmp, "swap", engines, interval=interval, steps=steps,
                           min_requests=min_requests) as (url, registry, log), \
@@ -405,6 +444,8 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
             time.sleep(steady_s)
             cpu.append(sample_cpu())
             adapter, published, _ = publisher.publish()
+            hold = (None if held_percent is None else
+                    _hold(url, registry, adapter, held_percent, hold_s))
             previous = publisher.settle(adapter, engines, load, published,
                                         on_active=lambda c=cpu: c.append(sample_cpu()))
             cpu.append(sample_cpu())
@@ -417,7 +458,13 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
                         if r.ended <= published or r.started >= published]
             this_round = {n: Window(n) for n in windows}
             this_round["steady"].add(requests, steady_from, published, (cpu[0], cpu[1]))
-            this_round["swap"].add(requests, published, promoted, (cpu[1], cpu[2]))
+            if hold is None:
+                this_round["swap"].add(requests, published, promoted, (cpu[1], cpu[2]))
+            else:  # the held time is its own window, not the swap's
+                this_round["held"].add(requests, hold.start, hold.end, hold.cpu)
+                requests = [r for r in requests if not hold.start <= r.started < hold.end]
+                this_round["swap"].add(requests, published, hold.start, (cpu[1], hold.cpu[0]))
+                this_round["swap"].add(requests, hold.end, promoted, (hold.cpu[1], cpu[2]))
             this_round["unload"].add(requests, promoted, unloaded, (cpu[2], cpu[3]))
             for n, window in this_round.items():
                 windows[n].merge(window)
@@ -427,24 +474,30 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
             for (label, start), end in zip(marks, [m[1] for m in marks[1:]] + [promoted],
                                            strict=True):
                 phases.setdefault(label, Window(label)).add(requests, start, end)
-            swaps.append({"adapter": adapter, "swap_s": promoted - published,
+            held_s = hold.end - hold.start if hold is not None else 0.0
+            swaps.append({"adapter": adapter, "swap_s": promoted - published - held_s,
+                          "held_s": held_s,
                           "unload_after_promotion_s": unloaded - promoted,
                           "windows": {n: w.summary(modes=False) for n, w in this_round.items()},
                           "steps": [{"state": s.state.value, "percent": s.percent,
                                      "at_s": s.at.timestamp() - published}
                                     for s in manifest.states]})
             print(f"  swap round {round_ + 1}/{rounds}: {adapter} promoted "
-                  f"{promoted - published:.1f}s after publish", flush=True)
+                  f"{promoted - published - held_s:.1f}s after publish (not counting "
+                  f"{held_s:.0f}s held at {held_percent} %)", flush=True)
         failed = [r.error for r in load.requests if r.error]
     summaries = {n: w.summary() for n, w in windows.items()}
-    ratios = {label: summaries["swap"][label]["p99_ms"] / summaries["steady"][label]["p99_ms"]
-              for label in ("all", "stream", "non-stream")
-              if "p99_ms" in summaries["swap"][label]
-              and "p99_ms" in summaries["steady"][label]}
+    def ratios(window: str) -> dict[str, float]:
+        return {label: summaries[window][label]["p99_ms"] / summaries["steady"][label]["p99_ms"]
+                for label in ("all", "stream", "non-stream")
+                if "p99_ms" in summaries[window][label]
+                and "p99_ms" in summaries["steady"][label]}
+
     return {"interval_s": interval, "steps": steps, "min_requests": min_requests,
-            "workers": workers, "swaps": swaps, "windows": summaries,
+            "workers": workers, "held_percent": held_percent, "swaps": swaps, "windows": summaries,
             "swap_phases": {n: w.summary() for n, w in phases.items()},
-            "p99_ratio_swap_over_steady": ratios,
+            "p99_ratio_swap_over_steady": ratios("swap"),
+            "p99_ratio_held_over_steady": ratios("held"),
             "failed_during_swap": summaries["swap"]["failed"],
             "failed_total": len(failed), "client_requests": len(load.requests),
             "failures": failed[:10]}
@@ -490,6 +543,8 @@ def _report_swaps(run: dict[str, Any]) -> None:
     print(f"  {'window':<10}{'mode':<12}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'failed':>8}{'req/s':>7}{'others':>8}")
     for name, window in run["windows"].items():
+        if not window["requests"]:
+            continue
         for label in ("all", "stream", "non-stream"):
             cell = window[label]
             p50 = f"{cell['p50_ms']:>9.1f}{cell['p99_ms']:>9.1f}" if "p50_ms" in cell else (
@@ -497,7 +552,12 @@ def _report_swaps(run: dict[str, Any]) -> None:
             extra = (f"{window['failed']:>8}{window['requests_per_s']:>7.1f}"
                      f"{window['foreign_cores']:>8.2f}" if label == "all" else "")
             print(f"  {name:<10}{label:<12}{cell['n']:>9}{p50}{extra}")
-    print("  (others: cores busy with work outside this bench's processes, on average)")
+    print("  (steady: one adapter served, no rollout; swap: publish -> promoted; unload: "
+          "promoted -> old adapter unloaded;")
+    if run["held_percent"] is not None:
+        print(f"   held: the canary pinned at {run['held_percent']} %, two adapters served, "
+              "the controller idle; its time is left out of the swap window;")
+    print("   others: cores busy with work outside this bench's processes, on average)")
     print("  the swap window by phase (all requests):")
     for name, phase in run["swap_phases"].items():
         cell = phase["all"]
@@ -505,7 +565,9 @@ def _report_swaps(run: dict[str, Any]) -> None:
             f"{'-':>9}{'-':>9}")
         print(f"    {name:<20}{cell['n']:>9}{p50}{phase['failed']:>8}")
     for label, ratio in run["p99_ratio_swap_over_steady"].items():
-        print(f"  p99(swap) / p99(steady), {label}: {ratio:.2f}")
+        held = run["p99_ratio_held_over_steady"].get(label)
+        print(f"  p99(swap) / p99(steady), {label}: {ratio:.2f}"
+              + (f"   p99(held) / p99(steady): {held:.2f}" if held is not None else ""))
     print("  per swap: p99 ms steady / swap, and cores other work used in each window")
     for swap in run["swaps"]:
         steady, during = swap["windows"]["steady"], swap["windows"]["swap"]
@@ -542,6 +604,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="steady window before each swap")
     parser.add_argument("--workers", type=int, default=4,
                         help="concurrent clients in the latency run (half streaming)")
+    parser.add_argument("--hold-s", type=float, default=10.0,
+                        help="hold each canary at its last step below 100 %% (pinned) this "
+                        "long: two adapters served, the controller idle (0: no hold)")
     parser.add_argument("--swap-interval", type=float, default=2.0,
                         help="rollout.reconcile_interval_s of the latency run")
     parser.add_argument("--steps", type=int, nargs="+", default=[10, 50, 100])
@@ -572,7 +637,7 @@ def main(argv: list[str] | None = None) -> None:
                     for interval in args.intervals]
         swaps = run_swaps(tmp, engines, models, interval=args.swap_interval, steps=args.steps,
                           min_requests=args.min_requests, rounds=args.rounds,
-                          steady_s=args.steady_s, workers=args.workers)
+                          steady_s=args.steady_s, workers=args.workers, hold_s=args.hold_s)
     result = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
                           "loadavg_after": os.getloadavg()},
