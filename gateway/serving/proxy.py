@@ -70,6 +70,10 @@ class ProxyService:
             turn.decision = await self._off_loop(self.pipeline.judge_input, turn.context)
             if turn.decision.blocked:
                 return self._refuse(turn)
+            # Judging may take seconds (a guard model); the split may have moved meanwhile
+            # and the model chosen before may be draining. Choose again, right before the
+            # upstream call takes its lease on it.
+            turn.upstream_model = await self.models.resolve(alias, info.conversation_id)
         body = request.model_dump(exclude_unset=True)
         body["model"] = turn.upstream_model
         started = time.perf_counter()
