@@ -48,7 +48,7 @@ from typing import Any
 import httpx
 import openai
 
-from adapter.engine_control import EngineControl, EngineError
+from adapter.engine_control import EngineControl
 from adapter.registry import AdapterRegistry, AdapterState, Manifest
 from bench.cpu import CpuSample, sample_cpu
 from bench.harness import gateway_process, percentile
@@ -165,6 +165,9 @@ class GatewayLog:
                 out.append(line)
         return out
 
+    def times(self, adapter: str, msg: str) -> list[float]:
+        return [x["t"] for x in self.lines(adapter) if x["msg"] == msg]
+
 
 def _config(path: Path, engines: list[str], registry: Path, *, interval: float,
             steps: list[int], min_requests: int) -> Path:
@@ -212,19 +215,6 @@ def _state_at(manifest: Manifest, state: AdapterState, percent: int | None = Non
                 if s.state is state and (percent is None or s.percent == percent))
 
 
-def _unloaded_everywhere(engines: list[EngineProcess], name: str) -> bool:
-    for engine in engines:
-        control = EngineControl(engine.url, timeout_s=10)
-        try:
-            if name in control.models():
-                return False
-        except EngineError:
-            return False
-        finally:
-            control.close()
-    return True
-
-
 class Publisher:
     """Publishes the trained adapters in turn (so each differs from the one it replaces)."""
 
@@ -246,7 +236,7 @@ class Publisher:
         self.kinds[name] = kind
         return name, published, time.perf_counter() - started
 
-    def settle(self, name: str, engines: list[EngineProcess], load: ClientLoad,
+    def settle(self, name: str, log: GatewayLog, replicas: int, load: ClientLoad,
                published: float, on_active: Callable[[], None] | None = None,
                timeout_s: float = 180) -> str | None:
         """Wait until ``name`` is active (then call ``on_active``), has answered a client,
@@ -264,7 +254,8 @@ class Publisher:
               f"a client answer from {name}")
         previous, self.active = self.active, name
         if previous is not None:
-            _wait(lambda: _unloaded_everywhere(engines, previous), timeout_s,
+            # The controller's log, not the engines: polling them would load what is measured.
+            _wait(lambda: len(log.times(previous, "adapter unloaded")) >= replicas, timeout_s,
                   f"{previous} to be unloaded")
         return previous
 
@@ -307,7 +298,7 @@ def _takeover(name: str, published: float, call_s: float, publisher: Publisher,
     promoted = _state_at(manifest, AdapterState.ACTIVE)
     unloaded = None
     if previous is not None:
-        times = [x["t"] for x in log.lines(previous) if x["msg"] == "adapter unloaded"]
+        times = log.times(previous, "adapter unloaded")
         unloaded = max(times) - published if len(times) >= replicas else None
     kind = publisher.kinds[name]
     return Takeover(
@@ -331,12 +322,12 @@ def run_takeover(tmp: Path, engines: list[EngineProcess], models: dict[str, Path
             ClientLoad(url, workers) as load:
         publisher = Publisher(registry, models)
         warm, published, _ = publisher.publish()  # first load on the engines: not counted
-        publisher.settle(warm, engines, load, published)
+        publisher.settle(warm, log, len(engines), load, published)
         results = []
         for i in range(publishes):
             time.sleep(rng.uniform(0, interval))  # a random point of the controller's cycle
             adapter, published, call_s = publisher.publish()
-            previous = publisher.settle(adapter, engines, load, published)
+            previous = publisher.settle(adapter, log, len(engines), load, published)
             results.append(_takeover(adapter, published, call_s, publisher, log, load,
                                      previous, len(engines)))
             print(f"  interval {interval}s: publish {i + 1}/{publishes}: 100 % after "
@@ -437,7 +428,7 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
             ClientLoad(url, workers) as load:
         publisher = Publisher(registry, models)
         warm, published, _ = publisher.publish()  # so every steady window serves an adapter
-        publisher.settle(warm, engines, load, published)
+        publisher.settle(warm, log, len(engines), load, published)
         for round_ in range(rounds):
             cpu = [sample_cpu()]
             steady_from = time.time()
@@ -446,13 +437,12 @@ def run_swaps(tmp: Path, engines: list[EngineProcess], models: dict[str, Path], 
             adapter, published, _ = publisher.publish()
             hold = (None if held_percent is None else
                     _hold(url, registry, adapter, held_percent, hold_s))
-            previous = publisher.settle(adapter, engines, load, published,
+            previous = publisher.settle(adapter, log, len(engines), load, published,
                                         on_active=lambda c=cpu: c.append(sample_cpu()))
             cpu.append(sample_cpu())
             manifest = registry.manifest(adapter)
             promoted = _state_at(manifest, AdapterState.ACTIVE)
-            unloaded = max(x["t"] for x in log.lines(previous or "")
-                           if x["msg"] == "adapter unloaded")
+            unloaded = max(log.times(previous or "", "adapter unloaded"))
             # A request that started before the publish and ended after it is in no window.
             requests = [r for r in load.requests
                         if r.ended <= published or r.started >= published]
