@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,15 +39,19 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def _process(argv: list[str], health_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(health_url, proc=proc)
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def _process(argv: list[str], health_url: str, log: Path | None = None
+             ) -> Iterator[subprocess.Popen[bytes]]:
+    """``log``: a file for the process's stderr (its JSON log lines); else discarded."""
+    with ExitStack() as stack:
+        stderr = (stack.enter_context(open(log, "wb")) if log is not None
+                  else subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            wait_ready(health_url, proc=proc)
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 @contextmanager
@@ -64,11 +68,13 @@ def serve_canned(stream_pieces: int = 16, chunk_delay_s: float = 0.0) -> Iterato
 
 
 @contextmanager
-def gateway_process(config: Path) -> Iterator[str]:
+def gateway_process(config: Path, *, module: str = "gateway", log: Path | None = None
+                    ) -> Iterator[str]:
+    """``vigil gateway`` (or a module with the same command line) in its own process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with _process([sys.executable, "-m", "gateway", "gateway", "--config", str(config),
-                   "--port", str(port)], f"{url}/healthz"):
+    with _process([sys.executable, "-m", module, "gateway", "--config", str(config),
+                   "--port", str(port)], f"{url}/healthz", log):
         yield url
 
 
