@@ -45,7 +45,7 @@ def build_rollout(settings: GatewaySettings, fleet: Fleet, metrics: GatewayMetri
 async def watch_fleet(fleet: Fleet, metrics: RolloutMetrics, interval_s: float) -> None:
     """Without a rollout, keep the replicas' health and models current for routing."""
     while True:
-        with contextlib.suppress(Exception):  # a refresh never raises; belt and braces
+        with contextlib.suppress(Exception):  # an unexpected error must not end the watch
             metrics.observe_replicas(await asyncio.to_thread(fleet.refresh))
         await asyncio.sleep(interval_s)
 
