@@ -140,6 +140,12 @@ def test_trainer_answers_the_probes_the_chart_uses(trainer: str) -> None:
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         path = container[probe]["httpGet"]["path"]
         response = httpx.get(f"{trainer}{path}")
+        # Ready means caught up with the event log once: its first poll may still be running.
+        deadline = time.monotonic() + 30
+        while response.status_code == 503 and probe == "readinessProbe" \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+            response = httpx.get(f"{trainer}{path}")
         assert response.status_code == 200, f"{probe} {path}"
         # prometheus_client's server answers every path with the metrics page: a probe
         # endpoint must be one of its own.
