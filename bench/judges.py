@@ -4,8 +4,8 @@ time to first token the stream hold-back adds.
 
     .venv/bin/python -m bench.judges [--runs 500] [--artefact DIR] [--no-ttft]
 
-``--artefact`` times a harm classifier built by ``vigil judges train`` (e.g. one with
-``--encoder``) instead of the shipped one.
+``--artefact`` times a harm classifier built by ``vigil judges train`` (e.g. one built with
+``--no-encoder``) instead of the shipped one.
 
 The hold-back releases a chunk only once the judges have seen the ``holdback`` chunks after
 it, so with a model producing one token every ``delay`` the first token reaches the client

@@ -25,14 +25,26 @@ __all__ = ["CONTENT_TRUST", "EmbeddedHarmScorer"]
 CONTENT_TRUST = 0.9
 
 
+@lru_cache(maxsize=4)
+def _load(directory: Path, encoder: bool, modified_ns: int) -> HarmClassifier:
+    """One loaded classifier per artefact (and version of it) per process: loading the
+    encoder takes seconds and ~100 MB, and a classifier is read-only once loaded, so the
+    scorers of several gateways, the refusal judge and the trainer share it."""
+    del modified_ns  # part of the cache key only: a rebuilt artefact is loaded afresh
+    return HarmClassifier.load(directory, with_encoder=encoder)
+
+
 class EmbeddedHarmScorer:
     name = "embedded"
     blocking = False
 
     def __init__(self, artefact: Path | None = None, encoder: bool = True) -> None:
         """``encoder=False`` scores requests with the n-gram half only (faster, weaker)."""
-        self.classifier = HarmClassifier.load(artefact or ARTEFACT_DIR, with_encoder=encoder)
-        # Per instance (not a module-level cache) so two gateways do not share one.
+        directory = (artefact or ARTEFACT_DIR).resolve()
+        model = directory / "model.json"
+        self.classifier = _load(directory, encoder,
+                                model.stat().st_mtime_ns if model.is_file() else 0)
+        # Scores per instance (not module-level) so two gateways do not share one.
         self._cached = lru_cache(maxsize=4096)(self._score_request)
 
     def _score_request(self, text: str) -> HarmScore:

@@ -262,18 +262,20 @@ def train_harm_classifier(data: list[tuple[Path, str]], out: Path,
 
 
 def _held_out_scores(classifier: HarmClassifier, held: list[LabeledPrompt]) -> dict[str, Any]:
-    """Recall and false-positive rate on the held-out rows, overall and per source (the
-    dataset a row came from, or the corpus)."""
+    """Recall and false-positive rate on the held-out rows, overall, per source (the dataset
+    a row came from, or the corpus) and per language."""
     if not held:
         return {}
     predicted = [p >= 0.5 for p, _ in classifier.predict([r.text for r in held])]
-    overall, by_source = Counts(), defaultdict(Counts)
+    overall, by_source, by_language = Counts(), defaultdict(Counts), defaultdict(Counts)
     for row, flagged in zip(held, predicted, strict=True):
         overall.add(row.harmful, flagged)
         by_source[row.group.split(":", 1)[0]].add(row.harmful, flagged)
+        by_language[row.language].add(row.harmful, flagged)
 
     def brief(counts: Counts) -> dict[str, Any]:
         report = counts.report()
         return {k: report[k] for k in ("rows", "recall", "fpr")}
 
-    return {**brief(overall), "by_source": {k: brief(v) for k, v in sorted(by_source.items())}}
+    return {**brief(overall), "by_source": {k: brief(v) for k, v in sorted(by_source.items())},
+            "by_language": {k: brief(v) for k, v in sorted(by_language.items())}}

@@ -21,12 +21,12 @@ from pathlib import Path
 from gateway.judges.corpus.english import (
     ACTIONS,
     BENIGN_SENTENCES,
-    DO_FRAMES,
     FRAMES,
     HARMFUL_SENTENCES,
     KNOW_FRAMES,
     KNOWLEDGE,
     PRIVACY,
+    TASKS,
 )
 from gateway.judges.datasets import LabeledPrompt
 
@@ -88,11 +88,16 @@ def _knowledge_rows(rng: random.Random) -> list[LabeledPrompt]:
             rows.append(LabeledPrompt(text[0].upper() + text[1:], False,
                                       category="definition", group=f"corpus:know:{k.noun}"))
         for doing in k.doing:
-            for frame in rng.sample(DO_FRAMES, 4):
-                text = frame.format(d=doing)
-                rows.append(LabeledPrompt(text[0].upper() + text[1:], True, hazard=k.hazard,
-                                          category="doing", group=f"corpus:know:{k.noun}"))
+            rows += [LabeledPrompt(_frame(frame, doing), True, hazard=k.hazard,
+                                   category="doing", group=f"corpus:know:{k.noun}")
+                     for frame in rng.sample(FRAMES, 4)]
     return rows
+
+
+def _task_rows(rng: random.Random) -> list[LabeledPrompt]:
+    return [LabeledPrompt(_frame(frame, task), False, category="everyday-task",
+                          group=f"corpus:task:{task}")
+            for task in TASKS for frame in rng.sample(FRAMES, 3)]
 
 
 def _privacy_rows(rng: random.Random) -> list[LabeledPrompt]:
@@ -137,8 +142,8 @@ def _multilingual_rows() -> list[LabeledPrompt]:
 def corpus_rows(seed: int = 0) -> list[LabeledPrompt]:
     """Every generated row, deterministic for a seed; duplicates (same text) dropped."""
     rng = random.Random(seed)
-    rows = [*_action_rows(rng), *_knowledge_rows(rng), *_privacy_rows(rng), *_sentence_rows(),
-            *_multilingual_rows()]
+    rows = [*_action_rows(rng), *_knowledge_rows(rng), *_task_rows(rng), *_privacy_rows(rng),
+            *_sentence_rows(), *_multilingual_rows()]
     seen: set[str] = set()
     unique = []
     for row in rows:
