@@ -152,8 +152,8 @@ class HarmJudgeSettings(_Section):
     encoder: bool = Field(
         default=True, description="Embedded backend: score requests with the classifier's "
         "fine-tuned encoder blended in, when the artefact has one (the shipped one does; "
-        "`vigil judges train --no-encoder` builds one without): a few ms a short request on "
-        "one core, once per request. false = its n-gram half only (faster, weaker). Replies "
+        "`vigil judges train --no-encoder` builds one without): ~10-15 ms a short request "
+        "on one core, once per request. false = its n-gram half only (faster, weaker). Replies "
         "are always scored by the n-gram half.")
     apply_to: list[Part] = Field(default_factory=lambda: ["input", "output", "reasoning"],
                                  description="Which parts of an exchange it judges.")
