@@ -53,14 +53,10 @@ def test_replies_carry_the_label_of_their_action_and_share_its_group() -> None:
     """Output is judged too: a reply carrying out an action is as harmful as asking for it,
     and lands in the same held-out group as the requests for that action."""
     rows = corpus_rows(0)
-    groups = {(r.group, r.harmful) for r in rows if not r.category.startswith("reply:")
-              and r.category != "declining-reasoning"}
+    groups = {(r.group, r.harmful) for r in rows if not r.category.startswith("reply:")}
     replies = [r for r in rows if r.category.startswith("reply:")]
-    declining = [r for r in rows if r.category == "declining-reasoning"]
     assert sum(r.harmful for r in replies) >= 300 and sum(not r.harmful for r in replies) >= 300
     assert all((r.group, r.harmful) in groups for r in replies)
-    assert len(declining) >= 100 and not any(r.harmful for r in declining)
-    assert all((r.group, True) in groups for r in declining)  # twins of harmful actions
 
 
 def test_gerunds() -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from gateway.judges.corpus.english import (
     ACTIONS,
     BENIGN_SENTENCES,
-    DECLINING_FRAMES,
     FRAMES,
     HARMFUL_SENTENCES,
     KNOW_FRAMES,
@@ -46,7 +45,6 @@ _DOUBLING = frozenset("cut stab shut run get chop rip trap drop drug gag skin hi
 _PER_ACTION_FRAMES = 2  # frames sampled per (verb, object) pair
 _ACTION_BUDGET = {"benign": 260, "harmful": 900}  # rows per action group at most
 _REPLY_SHARE = 0.35  # of the (verb, object) pairs also written as a reply or reasoning
-_DECLINING_SHARE = 0.1  # of the harmful pairs also written as reasoning that declines
 
 
 def _gerund(phrase: str) -> str:
@@ -145,22 +143,16 @@ def _multilingual_rows() -> list[LabeledPrompt]:
 
 def _reply_rows(rng: random.Random) -> list[LabeledPrompt]:
     """The actions of the request families as output: a reply or reasoning carrying one out
-    is as harmful as the action; reasoning that declines a harmful one is safe."""
+    is as harmful as the action."""
     actions = [(f"{verb} {obj}", group.hazard, group.family, f"corpus:{index}:{obj}")
                for index, group in enumerate(ACTIONS)
                for verb, obj in itertools.product(group.verbs, group.objects)]
     actions += [(task, "none", "everyday-task", f"corpus:task:{task}") for task in TASKS]
     actions += [(doing, k.hazard, "doing", f"corpus:know:{k.noun}")
                 for k in KNOWLEDGE for doing in k.doing]
-    rows = []
-    for action, hazard, family, group in actions:
-        if rng.random() < _REPLY_SHARE:
-            rows.append(LabeledPrompt(_frame(rng.choice(REPLY_FRAMES), action), hazard != "none",
-                                      hazard=hazard, category=f"reply:{family}", group=group))
-        if hazard != "none" and rng.random() < _DECLINING_SHARE:
-            rows.append(LabeledPrompt(_frame(rng.choice(DECLINING_FRAMES), action), False,
-                                      category="declining-reasoning", group=group))
-    return rows
+    return [LabeledPrompt(_frame(rng.choice(REPLY_FRAMES), action), hazard != "none",
+                          hazard=hazard, category=f"reply:{family}", group=group)
+            for action, hazard, family, group in actions if rng.random() < _REPLY_SHARE]
 
 
 def corpus_rows(seed: int = 0) -> list[LabeledPrompt]:

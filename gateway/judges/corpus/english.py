@@ -13,9 +13,9 @@ So most rows here come in families that share verbs and frames across the two cl
 - ``TOPICS`` with knowledge questions (benign) and doing questions (harmful);
 - public facts about public figures and bodies (benign) against private people's data;
 - history, discrimination, fiction and games, support-seeking, and everyday tasks;
-- ``REPLY_FRAMES``: the same actions as a model's reply or reasoning would carry them out
-  (and ``DECLINING_FRAMES``, reasoning that turns a harmful one down), since the judge reads
-  output as well as requests.
+- ``REPLY_FRAMES``: the same actions as a model's reply or reasoning would carry them out,
+  since the judge reads output as well as requests (refusals are the refusal judge's: a
+  declining text naming the action would teach the request itself to read as safe).
 
 Hazards are Llama Guard 3's codes (gateway/judges/taxonomy.py).
 """
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ACTIONS", "BENIGN_SENTENCES", "DECLINING_FRAMES", "FRAMES", "HARMFUL_SENTENCES",
-           "KNOWLEDGE", "KNOW_FRAMES", "PRIVACY", "REPLY_FRAMES", "TASKS", "ActionGroup",
-           "Knowledge", "Privacy"]
+__all__ = ["ACTIONS", "BENIGN_SENTENCES", "FRAMES", "HARMFUL_SENTENCES", "KNOWLEDGE",
+           "KNOW_FRAMES", "PRIVACY", "REPLY_FRAMES", "TASKS", "ActionGroup", "Knowledge",
+           "Privacy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,15 +387,6 @@ REPLY_FRAMES: tuple[str, ...] = _split(
     "The question is how to {a}. Let me give a short list of steps they can follow.;"
     "Alright, {g}: the key steps are preparation, doing it carefully, and cleaning up after.;"
     "I'll walk them through {g} one step at a time, starting with what to get."
-)
-
-#: Reasoning that declines a harmful action: safe, though it names the action.
-DECLINING_FRAMES: tuple[str, ...] = _split(
-    "The user wants to {a}. That would hurt someone, so I should decline and offer help "
-    "instead.; They are asking me to help {a}. I won't give instructions for that, but I'll "
-    "suggest a safer direction.; Someone asking how to {a} could cause real harm, so I need to "
-    "refuse and point to support.; I can't help anyone {a}. I'll say so briefly and offer "
-    "something useful instead."
 )
 
 # ------------------------------------------------------------ knowledge vs. doing
