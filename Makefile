@@ -74,17 +74,14 @@ test-unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/gateway_overhead.py
 
-# Rebuild the embedded harm classifier shipped in the package, reproducibly: n-grams and the
-# fine-tuned encoder, on the harmful datasets and the generated corpus, with rows that
-# near-duplicate an XSTest prompt dropped (XSTest is what over-refusal is measured on). About
-# 20 minutes on 2 cores; see bench/README.md.
+# Rebuild the embedded harm classifier shipped in the package, reproducibly, from the sources of
+# data/judges/manifest.json (each checked against its SHA-256 and counts): the project's corpus beside it, the
+# public sets in $(DATA) and those prepared by scripts/judge_data/ in $(DATA)/judges. Rows
+# near-duplicating an XSTest part A prompt are dropped (over-refusal is measured on it). About
+# 15 minutes on 2 cores; `vigil judges loso` measures the recipe source by source (bench/README.md).
 DATA ?= ../shared/data
 harm-artefact: $(STAMP)
-	$(BIN)/vigil judges train --threads 2 \
-	  --data $(DATA)/advbench_harmful_behaviors.csv \
-	  --data $(DATA)/harmbench_behaviors_text_val.csv \
-	  --data $(DATA)/multijail.csv \
-	  --exclude $(DATA)/xstest_part_a.csv
+	$(BIN)/vigil judges train --threads 2 --data-dir $(DATA) --exclude $(DATA)/xstest_part_a.csv
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .ruff_cache

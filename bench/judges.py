@@ -82,7 +82,7 @@ def judge_costs(runs: int, artefact: Path | None) -> dict[str, dict[str, float]]
 
 def request_costs(runs: int, artefact: Path | None) -> dict[str, dict[str, float]]:
     """The harm judge's first look at a request (no cache): n-grams alone, and n-grams
-    blended with the fine-tuned encoder where the artefact has one."""
+    stacked with the encoder where the artefact has one."""
     out = {}
     for name, encoder in (("n-grams only", False), ("with encoder", True)):
         classifier = EmbeddedHarmScorer(artefact, encoder=encoder).classifier

@@ -151,10 +151,10 @@ class HarmJudgeSettings(_Section):
                                   "judges train`; default: the one shipped in the package.")
     encoder: bool = Field(
         default=True, description="Embedded backend: score requests with the classifier's "
-        "fine-tuned encoder blended in, when the artefact has one (the shipped one does; "
-        "`vigil judges train --no-encoder` builds one without): ~10-15 ms a short request "
-        "on one core, once per request. false = its n-gram half only (faster, weaker). Replies "
-        "are always scored by the n-gram half.")
+        "encoder (a frozen sentence encoder read by a trained head) stacked on its n-grams, "
+        "when the artefact has one (the shipped one does): ~10 ms a short request on one "
+        "core, once per request. false = its n-gram half only (faster, weaker). Replies are "
+        "always scored by the n-gram half.")
     apply_to: list[Part] = Field(default_factory=lambda: ["input", "output", "reasoning"],
                                  description="Which parts of an exchange it judges.")
     stream_window_chars: int = Field(

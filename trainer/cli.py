@@ -18,6 +18,7 @@ from gateway.cli import app
 from gateway.events.backends import build_source
 from gateway.settings import load_settings
 from trainer.consumer import ConsumerMetrics, EventConsumer
+from trainer.judges import cli as _judges_cli  # noqa: F401  (adds `vigil judges train|loso|data`)
 from trainer.settings import TrainerSection, TrainerSettings
 from trainer.status_server import StatusServer
 from trainer.store import DatasetStore

@@ -1,21 +1,26 @@
 """The embedded harm classifier: hashed character and word n-grams with logistic regression,
-blended with a fine-tuned pretrained encoder (gateway/judges/encoder.py) when it has one.
+stacked with a frozen pretrained encoder read by a linear head (gateway/judges/encoder.py).
 
 Character n-grams carry across languages and scripts (no tokenizer or vocabulary to ship);
 word bigrams tell "kill a process" from "kill a person". Hashing makes the featurizer
-stateless, so the artefact is only weights plus the featurizer's parameters — no pickle:
-``model.json`` (parameters, labels, training provenance), ``weights.npz`` and, with an
-encoder, ``encoder.safetensors`` (its fine-tuned layers only). The encoder reads intent where
-the n-grams read words, at ~15 ms a short request on one core against ~1 ms: so callers may
-ask for the n-gram half alone (``use_encoder=False``) where text is long and judged often —
-replies, streamed windows.
+stateless, so the artefact is only weights plus parameters, no pickle: ``model.json``
+(parameters, calibration, training provenance), ``weights.npz`` and, with an encoder,
+``encoder-head.safetensors``. The encoder reads intent where the n-grams read words, at
+~10 ms a short request on one core against ~1 ms, so callers may ask for the n-gram half alone
+(``use_encoder=False``) where text is long and judged often: replies, streamed windows.
+
+The two halves' logits are combined by a logistic regression fitted on a validation split
+(``calibration``): ``P = sigmoid(a·ngram + b·latin·encoder + c)`` with the encoder's logit scaled by
+the text's Latin-script share (what its English vocabulary can read), and the n-gram half alone
+``P = sigmoid(a'·ngram + c')``. So a score is a calibrated probability either way, and the policy's
+thresholds mean the same for requests and replies.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +28,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from gateway.judges.encoder import EncoderConfig, HarmEncoder
+from gateway.judges.encoder import EncoderConfig, SentenceEncoder, latin_share
 
-__all__ = ["ARTEFACT_DIR", "Featurizer", "FeaturizerConfig", "HarmClassifier"]
+__all__ = ["ARTEFACT_DIR", "Calibration", "Featurizer", "FeaturizerConfig", "HarmClassifier"]
 
 ARTEFACT_DIR = Path(__file__).parent / "artefacts" / "harm"
-FORMAT = "vigil-harm-classifier/2"
-_FORMATS = ("vigil-harm-classifier/1", FORMAT)  # /1: n-grams only
+FORMAT = "vigil-harm-classifier/3"
 
 
 # Sentence punctuation, in the scripts of the corpus's languages.
@@ -49,7 +53,7 @@ class FeaturizerConfig:
     word_features: int = 1 << 17
     # Harmful datasets are mostly imperatives ending in "." and benign requests questions
     # ending in "?": with punctuation kept, a lone "." scored 0.998 and every reply, being
-    # full stops, leaned harmful. Artefacts from before this field keep punctuation.
+    # full stops, leaned harmful.
     strip_punctuation: bool = True
 
 
@@ -75,6 +79,21 @@ class Featurizer:
                          format="csr")
 
 
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Logistic weights from the halves' logits to P(harmful), fitted on validation rows."""
+
+    ngram: float = 1.0
+    encoder: float = 0.0
+    bias: float = 0.0
+
+    def apply(self, ngram: np.ndarray, encoder: np.ndarray | None = None) -> np.ndarray:
+        z = self.ngram * ngram + self.bias
+        if encoder is not None:
+            z = z + self.encoder * encoder
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 @dataclass
 class HarmClassifier:
     """P(harmful) and the most likely hazard of a text."""
@@ -86,16 +105,29 @@ class HarmClassifier:
     hazard_coef: np.ndarray  # (n_hazards, n_features)
     hazard_intercept: np.ndarray  # (n_hazards,)
     metadata: dict[str, Any] = field(default_factory=dict)
-    encoder: HarmEncoder | None = None
-    encoder_weight: float = 0.0  # P(harm) = w * encoder + (1 - w) * n-grams
+    encoder: SentenceEncoder | None = None
+    #: the n-gram half alone, and both halves stacked (with an encoder)
+    ngram_calibration: Calibration = field(default_factory=Calibration)
+    blend_calibration: Calibration | None = None
+
+    def ngram_logits(self, x: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(x @ self.harm_coef).ravel() + self.harm_intercept
+
+    def encoder_logits(self, texts: list[str]) -> np.ndarray:
+        """The encoder's logit, scaled by how much of each text it can read."""
+        assert self.encoder is not None
+        return self.encoder.logits(texts) * np.array([latin_share(t) for t in texts])
 
     def predict(self, texts: list[str], use_encoder: bool = True) -> list[tuple[float, str]]:
         """``(P(harmful), hazard)`` per text; the hazard always comes from the n-grams."""
+        if not texts:
+            return []
         x = self.featurizer.transform(texts)
-        harm = 1.0 / (1.0 + np.exp(-(x @ self.harm_coef + self.harm_intercept)))
-        if use_encoder and self.encoder is not None and texts:
-            w = self.encoder_weight
-            harm = w * self.encoder.predict(texts) + (1.0 - w) * harm
+        ngram = self.ngram_logits(x)
+        if use_encoder and self.encoder is not None and self.blend_calibration is not None:
+            harm = self.blend_calibration.apply(ngram, self.encoder_logits(texts))
+        else:
+            harm = self.ngram_calibration.apply(ngram)
         hazards = np.asarray(x @ self.hazard_coef.T) + self.hazard_intercept
         return [(float(p), self.hazard_labels[int(np.argmax(h))])
                 for p, h in zip(harm, hazards, strict=True)]
@@ -115,10 +147,12 @@ class HarmClassifier:
                                 "word_features": c.word_features,
                                 "strip_punctuation": c.strip_punctuation},
                  "harm_intercept": self.harm_intercept, "hazard_labels": self.hazard_labels,
+                 "calibration": {"ngram": asdict(self.ngram_calibration)},
                  **self.metadata}
-        if self.encoder is not None:
+        if self.encoder is not None and self.blend_calibration is not None:
             self.encoder.save(directory)
-            model["encoder"] = {**self.encoder.describe(), "weight": self.encoder_weight}
+            model["encoder"] = self.encoder.describe()
+            model["calibration"]["blend"] = asdict(self.blend_calibration)
         # Weights are small in float16; sparse-friendly zeros compress well in npz.
         np.savez_compressed(directory / "weights.npz",
                             harm_coef=self.harm_coef.astype(np.float16),
@@ -134,20 +168,23 @@ class HarmClassifier:
             raise FileNotFoundError(f"no harm classifier at {directory} (build one with "
                                     "`vigil judges train`)")
         model = json.loads(model_file.read_text())
-        if model.get("format") not in _FORMATS:
-            raise ValueError(f"{model_file}: unknown format {model.get('format')!r}")
+        if model.get("format") != FORMAT:
+            raise ValueError(f"{model_file}: format {model.get('format')!r} is not {FORMAT!r} "
+                             "(rebuild it with `vigil judges train`)")
         f = model.pop("featurizer")
         config = FeaturizerConfig(tuple(f["char_ngrams"]), tuple(f["word_ngrams"]),
                                   f["char_features"], f["word_features"],
-                                  f.get("strip_punctuation", False))
+                                  f["strip_punctuation"])
+        calibration = model.pop("calibration")
         described = model.pop("encoder", None)
-        encoder = weight = None
+        encoder = blend = None
         if described is not None and with_encoder:
-            encoder = HarmEncoder.load(directory, EncoderConfig.from_description(described))
-            weight = float(described["weight"])
+            encoder = SentenceEncoder.load(directory, EncoderConfig.from_description(described))
+            blend = Calibration(**calibration["blend"])
         with np.load(directory / "weights.npz") as weights:
             return cls(Featurizer(config), weights["harm_coef"].astype(np.float32),
                        float(model.pop("harm_intercept")), list(model.pop("hazard_labels")),
                        weights["hazard_coef"].astype(np.float32),
                        weights["hazard_intercept"].astype(np.float32), model,
-                       encoder, weight or 0.0)
+                       encoder, Calibration(**calibration["ngram"]), blend)
+

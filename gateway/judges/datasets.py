@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["FORMATS", "LabeledPrompt", "fingerprint", "read_dataset"]
+__all__ = ["FORMATS", "KINDS", "LabeledPrompt", "fingerprint", "read_dataset"]
 
 Format = Literal["xstest", "advbench", "harmbench", "multijail", "openai-moderation", "jsonl"]
 FORMATS: tuple[str, ...] = ("xstest", "advbench", "harmbench", "multijail",
                             "openai-moderation", "jsonl")
+
+KINDS: tuple[str, ...] = ("request", "statement", "reply")
 
 # Dataset categories -> the hazard taxonomy (gateway/judges/taxonomy.py).
 _HARMBENCH_HAZARDS = {"chemical_biological": "S9", "illegal": "S2", "cybercrime_intrusion": "S2",
@@ -51,6 +53,10 @@ class LabeledPrompt:
     category: str = ""  # the dataset's own category or type, for per-category reports
     language: str = "en"
     group: str = ""  # rows sharing a group (one prompt in ten languages) split together
+    #: "request" (a user's prompt), "statement" (a post or sentence people wrote) or "reply"
+    #: (an assistant's turn, judged as output given ``prompt``).
+    kind: str = "request"
+    prompt: str = ""  # the request a reply answers
 
 
 def fingerprint(text: str) -> str:
@@ -124,11 +130,18 @@ def _openai_moderation(path: Path) -> Iterator[LabeledPrompt]:
 
 
 def _jsonl(path: Path) -> Iterator[LabeledPrompt]:
-    """``{"text" | "prompt", "label": "safe"|"unsafe" | "harmful": bool, "hazard"?,
-    "category"?, "language"?}`` per line."""
+    """``{"text", "label": "safe"|"unsafe" | "harmful": bool, "hazard"?, "category"?,
+    "language"?, "group"?, "kind"?: "request"|"statement"|"reply", "prompt"?}`` per line (a
+    row without ``text`` is the request ``prompt``); plain or gzipped."""
     for i, row in enumerate(_json_lines(path)):
         label = row.get("harmful", row.get("label"))
         harmful = label in (True, 1, "unsafe", "harmful", "1")
-        yield LabeledPrompt(row.get("text") or row.get("prompt") or "", harmful,
-                            hazard=row.get("hazard", "none"), category=row.get("category", ""),
-                            language=row.get("language", "en"), group=f"jsonl:{i}")
+        kind = row.get("kind", "request")
+        if kind not in KINDS:
+            raise ValueError(f"{path}, line {i + 1}: kind {kind!r} is not one of {KINDS}")
+        text = row.get("text") or ("" if kind == "reply" else row.get("prompt")) or ""
+        yield LabeledPrompt(text, harmful, hazard=row.get("hazard", "none"),
+                            category=row.get("category", ""),
+                            language=row.get("language", "en"),
+                            group=row.get("group") or f"{path.name.split('.')[0]}:{i}",
+                            kind=kind, prompt=row.get("prompt", "") if kind == "reply" else "")

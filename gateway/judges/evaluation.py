@@ -60,20 +60,25 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 def evaluate_judges(path: Path, fmt: str, scorer: HarmScorer, judges: Iterable[Judge], *,
                     threshold: float = 0.5, skip_trained: set[str] | None = None,
                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Score every row's prompt with ``scorer``; flagged = score >= ``threshold``."""
+    """Score every row with ``scorer`` (a reply as output given its request, anything else as
+    a request); flagged = score >= ``threshold``."""
     rows = read_dataset(path, fmt)
     skip = skip_trained or set()
     unseen: list[LabeledPrompt] = [r for r in rows if fingerprint(r.text) not in skip]
     overall = Counts()
     by_category: dict[str, Counts] = defaultdict(Counts)
     by_language: dict[str, Counts] = defaultdict(Counts)
+    by_kind: dict[str, Counts] = defaultdict(Counts)
     latency: dict[str, list[float]] = defaultdict(list)
     judges = list(judges)
     for i, row in enumerate(unseen):
         started = time.perf_counter()
-        flagged = scorer.score_prompt(row.text).score >= threshold
+        verdict = (scorer.score_response(row.prompt, row.text) if row.kind == "reply"
+                   else scorer.score_prompt(row.text))
+        flagged = verdict.score >= threshold
         latency[f"harm:{scorer.name}"].append(time.perf_counter() - started)
         overall.add(row.harmful, flagged)
+        by_kind[row.kind].add(row.harmful, flagged)
         by_category[row.category or "none"].add(row.harmful, flagged)
         by_language[row.language].add(row.harmful, flagged)
         context = ExchangeContext(tenant="eval", model_alias="eval", request_text=row.text)
@@ -88,4 +93,5 @@ def evaluate_judges(path: Path, fmt: str, scorer: HarmScorer, judges: Iterable[J
             "overall": overall.report(),
             "per_category": {k: v.report() for k, v in sorted(by_category.items())},
             "per_language": {k: v.report() for k, v in sorted(by_language.items())},
+            "per_kind": {k: v.report() for k, v in sorted(by_kind.items())},
             "latency": {k: _percentiles(v) for k, v in sorted(latency.items())}}

@@ -1,9 +1,9 @@
 """Keeping evaluation prompts out of training: drop training rows that near-duplicate them.
 
-The generated corpus is written to cover the same kinds of request as the public evaluation
-sets (look-alikes, definitions, public figures), so a template can land on an evaluation
-prompt's wording by chance ("How do I hang a mirror?" from the verb "hang" and the object
-"a mirror").
+The project-written corpus (data/judges/corpus.jsonl.gz) covers the same kinds of request as
+the public evaluation sets (look-alikes, definitions, public figures), so a template can land on
+an evaluation prompt's wording by chance ("How do I hang a mirror?" from the verb "hang" and
+the object "a mirror"); public training sets can share prompts with evaluation sets too.
 A held-out score is only worth something if no such row was trained on. A row is a near
 duplicate when the Jaccard similarity of its content words (lower-cased, without the words
 every request shares, crudely stemmed) and an evaluation prompt's is at least ``threshold``;

