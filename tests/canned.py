@@ -27,9 +27,14 @@ def _chat_body(model: str, text: str) -> bytes:
     }).encode()
 
 
-def _chat_frames(model: str, pieces: int, text: str) -> list[bytes]:
+def _chat_frames(model: str, pieces: int, text: str, reasoning: str = "") -> list[bytes]:
+    """A reasoning trace (``delta.reasoning_content``, one word a chunk) when given, then
+    ``pieces`` content chunks."""
+    frames = [b"data: " + json.dumps({
+        "id": "chatcmpl-canned", "object": "chat.completion.chunk", "created": 0,
+        "model": model, "choices": [{"index": 0, "delta": {"reasoning_content": word + " "}}],
+    }).encode() + b"\n\n" for word in reasoning.split()]
     words = text.split(" ")
-    frames = []
     for i in range(pieces):
         word = words[i % len(words)] + " "
         frames.append(b"data: " + json.dumps({
@@ -45,11 +50,11 @@ def _chat_frames(model: str, pieces: int, text: str) -> list[bytes]:
 
 def build_canned_upstream(model: str = "canned", *, delay_s: float = 0.0,
                           stream_pieces: int = 16, text: str = CANNED_TEXT,
-                          chunk_delay_s: float = 0.0) -> Starlette:
+                          chunk_delay_s: float = 0.0, reasoning: str = "") -> Starlette:
     """Streams ``stream_pieces`` chunks of one word each, cycling through ``text``, one every
-    ``chunk_delay_s`` (a model's inter-token time)."""
+    ``chunk_delay_s`` (a model's inter-token time), after ``reasoning`` word by word."""
     body = _chat_body(model, text)
-    frames = _chat_frames(model, stream_pieces, text)
+    frames = _chat_frames(model, stream_pieces, text, reasoning)
     models = json.dumps({"object": "list", "data": [
         {"id": model, "object": "model", "created": 0, "owned_by": "canned"}]}).encode()
 

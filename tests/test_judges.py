@@ -284,8 +284,8 @@ def test_requests_use_the_encoder_and_replies_only_the_ngrams(tiny_artefact: Pat
     classifier = scorer.classifier
     assert classifier.encoder is not None and classifier.blend_calibration is not None
     calls: list[list[str]] = []
-    logits = classifier.encoder.logits
-    classifier.encoder.logits = lambda texts: calls.append(texts) or logits(  # type: ignore
+    embed = classifier.encoder.embed
+    classifier.encoder.embed = lambda texts: calls.append(texts) or embed(  # type: ignore
         texts)  # a spy on the real model, not a stand-in
     try:
         request = "What's the best way to stab someone in a crowd and get away?"
@@ -293,12 +293,12 @@ def test_requests_use_the_encoder_and_replies_only_the_ngrams(tiny_artefact: Pat
         scorer.score_response(request, text)
         scorer.score_response(request, text + " Then you leave.")
     finally:
-        del classifier.encoder.logits
+        del classifier.encoder.embed
     assert calls == [[request]]
     x = classifier.featurizer.transform([request])
     ngram = classifier.ngram_logits(x)
     blend = classifier.blend_calibration
-    expected = blend.apply(ngram, logits([request]) * latin_share(request))[0]
+    expected = blend.apply(ngram, classifier.encoder.logits([request]) * latin_share(request))[0]
     assert classifier.predict([request])[0][0] == pytest.approx(expected, abs=1e-6)
     alone = classifier.ngram_calibration.apply(ngram)[0]
     assert classifier.predict([request], use_encoder=False)[0][0] == pytest.approx(alone)

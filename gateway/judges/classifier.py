@@ -113,19 +113,19 @@ class HarmClassifier:
     def ngram_logits(self, x: sp.csr_matrix) -> np.ndarray:
         return np.asarray(x @ self.harm_coef).ravel() + self.harm_intercept
 
-    def encoder_logits(self, texts: list[str]) -> np.ndarray:
-        """The encoder's logit, scaled by how much of each text it can read."""
-        assert self.encoder is not None
-        return self.encoder.logits(texts) * np.array([latin_share(t) for t in texts])
-
-    def predict(self, texts: list[str], use_encoder: bool = True) -> list[tuple[float, str]]:
-        """``(P(harmful), hazard)`` per text; the hazard always comes from the n-grams."""
+    def predict(self, texts: list[str], use_encoder: bool = True,
+                embeddings: np.ndarray | None = None) -> list[tuple[float, str]]:
+        """``(P(harmful), hazard)`` per text; the hazard always comes from the n-grams.
+        ``embeddings``: the encoder's for ``texts``, where the caller has them (training)."""
         if not texts:
             return []
         x = self.featurizer.transform(texts)
         ngram = self.ngram_logits(x)
         if use_encoder and self.encoder is not None and self.blend_calibration is not None:
-            harm = self.blend_calibration.apply(ngram, self.encoder_logits(texts))
+            if embeddings is None:
+                embeddings = self.encoder.embed(texts)
+            latin = np.array([latin_share(t) for t in texts])
+            harm = self.blend_calibration.apply(ngram, self.encoder.head(embeddings) * latin)
         else:
             harm = self.ngram_calibration.apply(ngram)
         hazards = np.asarray(x @ self.hazard_coef.T) + self.hazard_intercept

@@ -115,8 +115,12 @@ class SentenceEncoder:
         return (np.concatenate(out) if out
                 else np.zeros((0, self.model.config.hidden_size), dtype=np.float32))
 
+    def head(self, embeddings: np.ndarray) -> np.ndarray:
+        """The head's logits on :meth:`embed`'s output."""
+        return embeddings @ self.head_weight + self.head_bias
+
     def logits(self, texts: list[str]) -> np.ndarray:
-        return self.embed(texts) @ self.head_weight + self.head_bias
+        return self.head(self.embed(texts))
 
     # ------------------------------------------------------------------ artefact
 

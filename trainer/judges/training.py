@@ -10,9 +10,10 @@ train; the calibration that stacks their logits (gateway/judges/classifier.py) i
 validation, so no threshold is chosen on rows a score is reported for; test is reported per
 source, language and kind.
 
-Weights: every (language, label) cell weighs the same in total, so no language is learnt as
-"harmful", and within a cell a source weighs in proportion to the square root of its size, so
-one large set of tweets does not drown fifty requests.
+Weights: every (language, kind, label) cell weighs the same in total, so no language, and no
+form of text (a request, a post, a reply), is learnt as "harmful"; within a cell a source
+weighs in proportion to the square root of its size, so one large set does not drown a small
+one.
 
 :func:`leave_one_source_out` is the headline measure: for each source, a classifier trained and
 calibrated on the others only scores every row of it.
@@ -65,7 +66,8 @@ class TrainConfig:
     seed: int = 0  # the split's seed
     c: float = 4.0  # inverse regularisation strength of the n-gram harm model
     hazard_c: float = 4.0
-    source_power: float = 0.5  # a source's mass in its (language, label) cell ~ rows**power
+    source_power: float = 0.5  # a source's mass in its cell ~ rows**power
+    balance_kinds: bool = True  # cells are (language, kind, label), not (language, label)
     decontaminate: float = 0.6  # content-word Jaccard from which a row duplicates an eval prompt
     encoder: bool = True  # also fit a head on the frozen encoder and stack it in
     encoder_c: float = 1.0  # inverse regularisation strength of the encoder's head
@@ -99,17 +101,64 @@ def _split_of(group: str, config: TrainConfig) -> str:
             else "validation" if u < config.test + config.validation else "train")
 
 
-def _weights(rows: list[_Row], power: float) -> np.ndarray:
-    """Equal mass per (language, label) cell; inside it, a source's mass ~ its rows**power."""
-    per_source = Counter((r.row.language, r.row.harmful, r.source) for r in rows)
-    cells: dict[tuple[str, bool], float] = defaultdict(float)
-    for (language, harmful, _), n in per_source.items():
-        cells[(language, harmful)] += n ** power
+def _weights(rows: list[_Row], config: TrainConfig) -> np.ndarray:
+    """Equal mass per cell — (language, label), or (language, kind, label) with
+    ``balance_kinds`` — and inside a cell a source's mass ~ its rows ** ``source_power``."""
+    def cell(r: _Row) -> tuple[str, str, bool]:
+        return r.row.language, r.row.kind if config.balance_kinds else "", r.row.harmful
+
+    per_source = Counter((cell(r), r.source) for r in rows)
+    cells: dict[tuple[str, str, bool], float] = defaultdict(float)
+    for (c, _), n in per_source.items():
+        cells[c] += n ** config.source_power
     cell_mass = len(rows) / len(cells)
-    w = np.array([cell_mass * per_source[(r.row.language, r.row.harmful, r.source)] ** power
-                  / cells[(r.row.language, r.row.harmful)]
-                  / per_source[(r.row.language, r.row.harmful, r.source)] for r in rows])
+    w = np.array([cell_mass * per_source[(cell(r), r.source)] ** (config.source_power - 1)
+                  / cells[cell(r)] for r in rows])
     return w / w.mean()
+
+
+class _EmbeddingCache:
+    """The encoder's embeddings by text, kept on disk per encoder config: a text's embedding
+    never changes, so a rebuild or another leave-one-source-out run costs minutes less."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder = encoder
+        key = hashlib.sha256(json.dumps(encoder.describe(), sort_keys=True).encode())
+        self.path = EMBEDDING_CACHE / f"{key.hexdigest()[:16]}.npz"
+        self.known: dict[str, np.ndarray] = {}
+        self.dirty = False
+        if self.path.is_file():
+            with np.load(self.path) as cached:
+                self.known = dict(zip(cached["keys"].tolist(), cached["vectors"], strict=True))
+
+    def __call__(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
+        missing = sorted({t for t in texts if _key(t) not in self.known}, key=len)  # less padding
+        for i in range(0, len(missing), 256):
+            batch = missing[i:i + 256]
+            self.known.update(zip(map(_key, batch), self.encoder.embed(batch), strict=True))
+            self.dirty = True
+            if progress:
+                progress("embedding the rows", min(i + 256, len(missing)), len(missing))
+        if not texts:
+            return np.zeros((0, self.encoder.head_weight.shape[0]), dtype=np.float32)
+        return np.stack([self.known[_key(t)] for t in texts])
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self.known)
+        partial = self.path.with_suffix(f".{os.getpid()}.npz")  # atomic: builds run side by side
+        np.savez(partial, keys=np.array(keys), vectors=np.stack([self.known[k] for k in keys]))
+        os.replace(partial, self.path)
+        self.dirty = False
+
+
+EMBEDDING_CACHE = REPO / ".cache" / "judges" / "embeddings"
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Features:
@@ -120,49 +169,24 @@ class _Features:
         texts = [r.row.text for r in rows]
         self.featurizer = Featurizer(FeaturizerConfig())
         self.x = self.featurizer.transform(texts)
-        self.encoder = self.embeddings = None
+        self.encoder = self.embeddings = self.cache = None
         if config.encoder:
             self.encoder = SentenceEncoder(EncoderConfig(config.encoder_max_tokens))
-            self.embeddings = _embed(self.encoder, texts, progress)
+            self.cache = _EmbeddingCache(self.encoder)
+            self.embeddings = self.cache(texts, progress)
+            self.cache.save()
         self.latin = np.array([latin_share(t) for t in texts])
 
-
-#: Embeddings already computed, by encoder config: a text's embedding never changes, and a
-#: rebuild or another leave-one-source-out run then costs minutes less.
-EMBEDDING_CACHE = REPO / ".cache" / "judges" / "embeddings"
-
-
-def _embed(encoder: SentenceEncoder, texts: list[str], progress: Progress | None
-           ) -> np.ndarray:
-    key = hashlib.sha256(json.dumps(encoder.describe(), sort_keys=True).encode()).hexdigest()
-    path = EMBEDDING_CACHE / f"{key[:16]}.npz"
-    known: dict[str, np.ndarray] = {}
-    if path.is_file():
-        with np.load(path) as cached:
-            known = dict(zip(cached["keys"].tolist(), cached["vectors"], strict=True))
-    missing = sorted({t for t in texts if _key(t) not in known}, key=len)  # little padding
-    for i in range(0, len(missing), 256):
-        batch = missing[i:i + 256]
-        known.update(zip(map(_key, batch), encoder.embed(batch), strict=True))
-        if progress:
-            progress("embedding the rows", min(i + 256, len(missing)), len(missing))
-    if missing:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        keys = sorted(known)
-        partial = path.with_suffix(f".{os.getpid()}.npz")  # atomic: builds may run side by side
-        np.savez(partial, keys=np.array(keys), vectors=np.stack([known[k] for k in keys]))
-        os.replace(partial, path)
-    return np.stack([known[_key(t)] for t in texts]) if texts else np.zeros((0, 384))
-
-
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of rows scored but not fitted, through the same cache."""
+        assert self.cache is not None
+        return self.cache(texts)
 
 
 def _fit(features: _Features, rows: list[_Row], train: np.ndarray, validation: np.ndarray,
          config: TrainConfig, hazards: bool) -> HarmClassifier:
     """A classifier fitted on the ``train`` rows and calibrated on the ``validation`` rows."""
-    weights = _weights([rows[i] for i in train], config.source_power)
+    weights = _weights([rows[i] for i in train], config)
     y = np.array([r.row.harmful for r in rows])
     harm = LogisticRegression(C=config.c, max_iter=3000, solver="liblinear")
     harm.fit(features.x[train], y[train], sample_weight=weights)
@@ -172,7 +196,7 @@ def _fit(features: _Features, rows: list[_Row], train: np.ndarray, validation: n
                                 np.zeros(1, np.float32))
     if hazards:
         _fit_hazards(classifier, features.x, [rows[i].row for i in train], train, config)
-    val_weights = _weights([rows[i] for i in validation], config.source_power)
+    val_weights = _weights([rows[i] for i in validation], config)
     zn = classifier.ngram_logits(features.x[validation])
     classifier.ngram_calibration = _calibrate(zn[:, None], y[validation], val_weights)
     if features.encoder is not None and features.embeddings is not None:
@@ -211,14 +235,18 @@ def _fit_hazards(classifier: HarmClassifier, x: sp.csr_matrix, train_rows: list[
     classifier.hazard_intercept = np.asarray(hazard.intercept_, dtype=np.float32)
 
 
-def score_rows(classifier: HarmClassifier, rows: list[LabeledPrompt]) -> np.ndarray:
+def score_rows(classifier: HarmClassifier, rows: list[LabeledPrompt],
+               embed: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
     """P(harmful) of each row as the gateway would judge it: a request or statement as input,
-    a reply as output given its request (gateway/judges/embedded.py)."""
+    a reply as output given its request (gateway/judges/embedded.py). ``embed``: where the
+    encoder's embeddings come from (a cache), default the encoder itself."""
     scores = np.zeros(len(rows))
     inputs = [i for i, r in enumerate(rows) if r.kind != "reply"]
     for start in range(0, len(inputs), 256):
         batch = inputs[start:start + 256]
-        for i, (p, _) in zip(batch, classifier.predict([rows[i].text for i in batch]),
+        texts = [rows[i].text for i in batch]
+        embeddings = embed(texts) if embed and classifier.encoder is not None else None
+        for i, (p, _) in zip(batch, classifier.predict(texts, embeddings=embeddings),
                              strict=True):
             scores[i] = p
     scorer = EmbeddedHarmScorer(classifier=classifier)
@@ -283,7 +311,7 @@ def train_harm_classifier(manifest: Manifest, dirs: list[Path], out: Path,
     classifier = _fit(features, rows, index["train"], index["validation"], config,
                       hazards=True)
     test_rows = [rows[i] for i in index["test"]]
-    scores = score_rows(classifier, [r.row for r in test_rows])
+    scores = score_rows(classifier, [r.row for r in test_rows], features.embed)
     by_source = {name: _report([r.row for r in test_rows if r.source == name],
                                scores[[r.source == name for r in test_rows]])
                  for name in sorted({r.source for r in test_rows})}
@@ -330,18 +358,23 @@ def leave_one_source_out(manifest: Manifest, dirs: list[Path],
                       for s in SPLITS}
         classifier = _fit(features, rows, everything["train"], everything["validation"],
                           config, hazards=False)
+        trained = {fingerprint(r.row.text) for r in rows}
         for name, evaluated in read_sources(manifest, dirs, use="evaluate").items():
-            report[name] = {"use": "evaluate",
-                            **_report(evaluated, score_rows(classifier, evaluated))}
+            unseen = [r for r in evaluated if fingerprint(r.text) not in trained]
+            report[name] = {"use": "evaluate", "skipped_as_trained": len(evaluated) - len(unseen),
+                            **_report(unseen, score_rows(classifier, unseen, features.embed))}
     for k, name in enumerate(names):
         others = {s: np.array([i for i, r in enumerate(rows)
                                if r.source != name and r.split == s]) for s in SPLITS}
         classifier = _fit(features, rows, others["train"], others["validation"], config,
                           hazards=False)
         mine = [r.row for r in rows if r.source == name]
-        report[name] = {"use": "train", **_report(mine, score_rows(classifier, mine))}
+        report[name] = {"use": "train",
+                        **_report(mine, score_rows(classifier, mine, features.embed))}
         log.info("left out", extra={"source": name, "f1": report[name]["f1"],
                                     "fpr": report[name]["fpr"]})
         if progress:
             progress("leave one source out", k + 1, len(names))
+    if features.cache is not None:
+        features.cache.save()
     return {"config": dataclasses.asdict(config), "sources": report}
