@@ -77,11 +77,13 @@ bench: $(STAMP)
 # Rebuild the embedded harm classifier shipped in the package, reproducibly, from the sources of
 # data/judges/manifest.json (each checked against its SHA-256 and counts): the project's corpus beside it, the
 # public sets in $(DATA) and those prepared by scripts/judge_data/ in $(DATA)/judges. Rows
-# near-duplicating an XSTest part A prompt are dropped (over-refusal is measured on it). About
+# near-duplicating an XSTest part A prompt or a sentence of the identity regression set are
+# dropped (both are measured, never trained on). About
 # 15 minutes on 2 cores; `vigil judges loso` measures the recipe source by source (bench/README.md).
 DATA ?= ../shared/data
 harm-artefact: $(STAMP)
-	$(BIN)/vigil judges train --threads 2 --data-dir $(DATA) --exclude $(DATA)/xstest_part_a.csv
+	$(BIN)/vigil judges train --threads 2 --data-dir $(DATA) --exclude $(DATA)/xstest_part_a.csv \
+	  --exclude jsonl=tests/data/identity_mentions.jsonl
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .ruff_cache

@@ -57,7 +57,8 @@ def test_shipped_classifier_is_small_and_says_where_its_data_came_from() -> None
     assert all(recorded[n]["sha256"] == trained[n].sha256 for n in trained)
     assert sum(s["repository"] is not None and s["commit"] is not None
                for s in recorded.values()) >= 8  # public data, recorded to the commit
-    assert [s["file"] for s in provenance["excluded"]["sources"]] == ["xstest_part_a.csv"]
+    assert [s["file"] for s in provenance["excluded"]["sources"]] == [
+        "xstest_part_a.csv", "identity_mentions.jsonl"]  # measured, never trained on
     held_out = classifier.metadata["held_out"]  # the test split, never fitted or calibrated on
     assert held_out["f1"] >= 0.85 and held_out["fpr"] <= 0.1, held_out
     assert classifier.encoder is not None and classifier.blend_calibration is not None

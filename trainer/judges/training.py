@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.linear_model import LogisticRegression
 
 from gateway.judges.classifier import Calibration, Featurizer, FeaturizerConfig, HarmClassifier
@@ -70,14 +71,18 @@ class TrainConfig:
     balance_kinds: bool = True  # cells are (language, kind, label), not (language, label)
     decontaminate: float = 0.6  # content-word Jaccard from which a row duplicates an eval prompt
     encoder: bool = True  # also fit a head on the frozen encoder and stack it in
-    encoder_c: float = 1.0  # inverse regularisation strength of the encoder's head
+    head_hidden: int = 256  # the encoder head's hidden units
+    head_epochs: int = 12
     encoder_max_tokens: int = 128  # longer texts keep their end
 
     def __post_init__(self) -> None:
         for name in ("validation", "test"):
             if not 0.0 < getattr(self, name) < 0.5:
                 raise ValueError(f"{name} must be in (0, 0.5), got {getattr(self, name)!r}")
-        for name in ("c", "hazard_c", "encoder_c"):
+        for name in ("head_hidden", "head_epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        for name in ("c", "hazard_c"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if not 0.0 <= self.source_power <= 1.0:
@@ -140,7 +145,7 @@ class _EmbeddingCache:
             if progress:
                 progress("embedding the rows", min(i + 256, len(missing)), len(missing))
         if not texts:
-            return np.zeros((0, self.encoder.head_weight.shape[0]), dtype=np.float32)
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
         return np.stack([self.known[_key(t)] for t in texts])
 
     def save(self) -> None:
@@ -200,16 +205,42 @@ def _fit(features: _Features, rows: list[_Row], train: np.ndarray, validation: n
     zn = classifier.ngram_logits(features.x[validation])
     classifier.ngram_calibration = _calibrate(zn[:, None], y[validation], val_weights)
     if features.encoder is not None and features.embeddings is not None:
-        head = LogisticRegression(C=config.encoder_c, max_iter=3000)
-        head.fit(features.embeddings[train], y[train], sample_weight=weights)
         classifier.encoder = copy.copy(features.encoder)  # shares the base model
-        classifier.encoder.head_weight = head.coef_[0].astype(np.float32)
-        classifier.encoder.head_bias = float(head.intercept_[0])
-        ze = (features.embeddings[validation] @ classifier.encoder.head_weight
-              + classifier.encoder.head_bias) * features.latin[validation]
+        classifier.encoder.head_state = _fit_head(features.embeddings[train], y[train],
+                                                  weights, config)
+        ze = (classifier.encoder.head(features.embeddings[validation])
+              * features.latin[validation])
         classifier.blend_calibration = _calibrate(np.column_stack([zn, ze]), y[validation],
                                                   val_weights)
     return classifier
+
+
+def _fit_head(embeddings: np.ndarray, y: np.ndarray, weights: np.ndarray,
+              config: TrainConfig) -> dict[str, np.ndarray]:
+    """The encoder's head, one hidden ReLU layer, by weighted binary cross-entropy (AdamW).
+    Seeded: the same rows and thread count give the same weights."""
+    torch.manual_seed(config.seed)
+    order = torch.Generator().manual_seed(config.seed)
+    dim = embeddings.shape[1]
+    model = torch.nn.Sequential(torch.nn.Linear(dim, config.head_hidden), torch.nn.ReLU(),
+                                torch.nn.Dropout(0.1), torch.nn.Linear(config.head_hidden, 1))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    x, target = torch.from_numpy(embeddings.astype(np.float32)), torch.from_numpy(y.astype(
+        np.float32))
+    w = torch.from_numpy((weights / weights.mean()).astype(np.float32))
+    model.train()
+    for _ in range(config.head_epochs):
+        permutation = torch.randperm(len(x), generator=order)
+        for start in range(0, len(x), 256):
+            batch = permutation[start:start + 256]
+            loss = (torch.nn.functional.binary_cross_entropy_with_logits(
+                model(x[batch]).squeeze(-1), target[batch], reduction="none") * w[batch]).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    first, last = model[0], model[3]
+    return {"w1": first.weight.detach().numpy().copy(), "b1": first.bias.detach().numpy().copy(),
+            "w2": last.weight.detach().numpy()[0].copy(), "b2": last.bias.detach().numpy().copy()}
 
 
 def _calibrate(z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> Calibration:
