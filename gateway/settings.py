@@ -160,6 +160,11 @@ class HarmJudgeSettings(_Section):
     stream_window_chars: int = Field(
         default=1200, ge=64, description="In a stream, each new chunk is judged with this "
         "much preceding text (a sliding window) instead of everything so far.")
+    stream_recent_chars: int = Field(
+        default=160, ge=0, description="Embedded backend: in a stream, also judge this much of "
+        "the newest text alone (0 = off), so harm that begins after a long benign lead is not "
+        "diluted by it and is cut inside the hold-back; about the hold-back's worth of text "
+        "(32 tokens ~ 160 characters).")
     stream_every_chars: int = Field(
         default=24, ge=1, description="Embedded backend: judge the window again once this "
         "much new text has arrived (and at the end of the stream). Keep it below the "

@@ -44,12 +44,14 @@ class HarmJudge(Judge):
     name = "harm"
 
     def __init__(self, scorer: HarmScorer, apply_to: frozenset[Where],
-                 stream_window_chars: int = 1200, stream_every_chars: int = 1) -> None:
+                 stream_window_chars: int = 1200, stream_every_chars: int = 1,
+                 stream_recent_chars: int = 0) -> None:
         self.scorer = scorer
         self.where = apply_to
         self.blocking = scorer.blocking
         self._window = stream_window_chars
         self._every = stream_every_chars
+        self._recent = stream_recent_chars
 
     def judge(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
         if where not in self.where or not text.strip():
@@ -65,7 +67,9 @@ class HarmJudge(Judge):
              context: ExchangeContext) -> list[Verdict]:
         """Judge a sliding window that ends at the newest text, so a stream costs the same
         per chunk however long it gets; a scorer that is expensive per call (a guard LLM)
-        is asked again only every ``stream_every_chars``."""
+        is asked again only every ``stream_every_chars``. With ``stream_recent_chars``, the
+        newest text is also judged alone: harm that starts after a long benign lead is not
+        diluted by it, and is caught within the hold-back."""
         state.text += delta
         return self._judge_new_text(state, context, at_least=self._every)
 
@@ -79,4 +83,8 @@ class HarmJudge(Judge):
         if len(state.text) - judged < at_least:
             return []
         state.extra["judged_upto"] = len(state.text)
-        return self.judge(state.text[-self._window:], state.where, context)
+        verdicts = self.judge(state.text[-self._window:], state.where, context)
+        if 0 < self._recent < min(len(state.text), self._window):
+            recent = self.judge(state.text[-self._recent:], state.where, context)
+            verdicts = max(verdicts, recent, key=lambda v: v[0].score if v else 0.0)
+        return verdicts

@@ -42,9 +42,11 @@ def build_judges(settings: JudgesSettings) -> list[Judge]:
         judges.append(LanguageJudge(settings.language))
     if settings.harm.enabled and harm is not None:
         harm_settings = settings.harm
-        every = (harm_settings.guard.stream_every_chars if harm_settings.backend == "guard"
-                 else harm_settings.stream_every_chars)
-        judges.append(HarmJudge(harm, frozenset(Where(w) for w in settings.harm.apply_to),
-                                stream_window_chars=settings.harm.stream_window_chars,
-                                stream_every_chars=every))
+        guard = harm_settings.backend == "guard"  # a call per window: no second, recent one
+        judges.append(HarmJudge(
+            harm, frozenset(Where(w) for w in harm_settings.apply_to),
+            stream_window_chars=harm_settings.stream_window_chars,
+            stream_every_chars=(harm_settings.guard.stream_every_chars if guard
+                                else harm_settings.stream_every_chars),
+            stream_recent_chars=0 if guard else harm_settings.stream_recent_chars))
     return judges
