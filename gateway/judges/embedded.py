@@ -2,9 +2,9 @@
 
 A reply's harm is the request's score when the reply complies with it (a refusal complies
 with nothing, so refusing a harmful request is safe), or its own content's score when that is
-strong evidence. The classifier is trained on requests, so on replies it is only trusted when
-it is nearly sure (``CONTENT_TRUST``): a lab-safety answer reads a little like a harmful
-request to it, a step-by-step weapon recipe reads like one a lot.
+strong evidence. A reply's own content is judged by the n-gram half alone, which reads words
+more than intent, so it is only trusted when nearly sure (``CONTENT_TRUST``): a lab-safety
+answer reads a little like harm to it, a step-by-step weapon recipe reads like it a lot.
 
 Requests are scored by the whole classifier (n-grams stacked with the encoder), once each
 (cached); replies and streamed windows, long and judged again as they grow, by its n-gram half
