@@ -51,17 +51,17 @@ def _config(seed: int, encoder: bool, overrides: list[str]) -> TrainConfig:
 
     types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     values: dict[str, object] = {"seed": seed, "encoder": encoder}
-    for override in overrides:
-        name, sep, value = override.partition("=")
-        if not sep or name not in types:
-            raise typer.BadParameter(f"{override!r}: expected FIELD=VALUE with FIELD one of "
-                                     f"{', '.join(types)}", param_hint="--set")
-        kind = types[name]
-        values[name] = (value.lower() in ("1", "true", "yes") if kind == "bool"
-                        else int(value) if kind == "int" else float(value))
     try:
+        for override in overrides:
+            name, sep, value = override.partition("=")
+            if not sep or name not in types:
+                raise ValueError(f"{override!r}: expected FIELD=VALUE with FIELD one of "
+                                 f"{', '.join(types)}")
+            kind = types[name]
+            values[name] = (value.lower() in ("1", "true", "yes") if kind == "bool"
+                            else int(value) if kind == "int" else float(value))
         return TrainConfig(**values)  # type: ignore[arg-type]
-    except ValueError as e:
+    except ValueError as e:  # a bad name, a value of the wrong type, or one out of range
         raise typer.BadParameter(str(e), param_hint="--set") from e
 
 
