@@ -54,6 +54,17 @@ def show_text(gitdir, path, encoding="utf-8", errors="strict"):
     return show(gitdir, path).decode(encoding, errors)
 
 
+def json_lines(gitdir, path):
+    """The JSON object on each non-blank line of ``path`` at HEAD."""
+    return [json.loads(line) for line in show_text(gitdir, path).splitlines() if line.strip()]
+
+
+def instruction_text(instruction, extra_input):
+    """A Self-Instruct task as a user would send it: the instruction, then its input."""
+    text, extra = clean(instruction), clean(extra_input)
+    return text + "\n\n" + extra if extra else text
+
+
 def head(gitdir):
     """Commit id of HEAD."""
     return git(gitdir, "rev-parse", "HEAD").decode().strip()

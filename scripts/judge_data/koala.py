@@ -7,9 +7,8 @@ License: Apache-2.0 (LICENSE, Apache License 2.0 text). README.md: 'Please do no
 set for training purposes', so the manifest marks it use=evaluate.
 """
 
-import json
 
-from _common import Rows, head, parse_args, show_text
+from _common import Rows, head, json_lines, parse_args
 
 NAME = "koala"
 PATH = "koala_test_set.jsonl"
@@ -18,10 +17,7 @@ PATH = "koala_test_set.jsonl"
 def main():
     args = parse_args(__doc__)
     w = Rows(NAME)
-    for line in show_text(args.gitdir, PATH).splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in json_lines(args.gitdir, PATH):
         w.add(r["prompt"], False, "none", "koala_test", "en", "request", f"{NAME}:{r['id']}")
     w.finish(args.outdir, repository="arnav-gudibande/koala-test-set", commit=head(args.gitdir),
              paths=[PATH], license="Apache-2.0",

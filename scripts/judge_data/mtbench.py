@@ -6,9 +6,8 @@ answers in reference_answer/model_answer files as replies (prompt = first turn, 
 License: Apache-2.0 (LICENSE line 2).
 """
 
-import json
 
-from _common import Rows, head, ls, parse_args, show_text
+from _common import Rows, head, json_lines, ls, parse_args
 
 QUESTIONS = "fastchat/llm_judge/data/mt_bench/question.jsonl"
 
@@ -18,10 +17,7 @@ def main():
     gitdir = args.gitdir
     w = Rows("mtbench")
     qs = {}
-    for line in show_text(gitdir, QUESTIONS).splitlines():
-        if not line.strip():
-            continue
-        q = json.loads(line)
+    for q in json_lines(gitdir, QUESTIONS):
         qs[q["question_id"]] = q
         w.add(q["turns"][0], False, "none", q["category"], "en", "request",
               f"mtbench:{q['question_id']}")
@@ -31,10 +27,7 @@ def main():
                  and ("/model_answer/" in p or "/reference_answer/" in p)
                  and p.endswith(".jsonl"))[:3]
     for p in ans:
-        for line in show_text(gitdir, p).splitlines():
-            if not line.strip():
-                continue
-            a = json.loads(line)
+        for a in json_lines(gitdir, p):
             q = qs.get(a["question_id"])
             if q is None:
                 w.drop("answer without question")

@@ -6,9 +6,8 @@ kind request; category = task name.
 License: Apache-2.0 (LICENSE line 1).
 """
 
-import json
 
-from _common import Rows, clean, head, parse_args, show_text
+from _common import Rows, head, instruction_text, json_lines, parse_args
 
 PATH = "data/seed_tasks.jsonl"
 
@@ -16,15 +15,9 @@ PATH = "data/seed_tasks.jsonl"
 def main():
     args = parse_args(__doc__)
     w = Rows("selfinstruct")
-    for line in show_text(args.gitdir, PATH).splitlines():
-        if not line.strip():
-            continue
-        t = json.loads(line)
+    for t in json_lines(args.gitdir, PATH):
         for k, inst in enumerate(t["instances"]):
-            text = clean(t["instruction"])
-            inp = clean(inst.get("input"))
-            if inp:
-                text = text + "\n\n" + inp
+            text = instruction_text(t["instruction"], inst.get("input"))
             w.add(text, False, "none", t["name"], "en", "request", f"selfinstruct:{t['id']}:{k}")
     w.finish(args.outdir, repository="yizhongw/self-instruct", commit=head(args.gitdir),
              paths=[PATH], license="Apache-2.0",

@@ -9,9 +9,8 @@ License: Apache-2.0 (LICENSE line 1). human_eval/README.md asks not to use the s
 so the manifest marks it use=evaluate.
 """
 
-import json
 
-from _common import Rows, clean, head, parse_args, show_text
+from _common import Rows, head, instruction_text, json_lines, parse_args
 
 NAME = "selfinstructUser"
 PATH = "human_eval/user_oriented_instructions.jsonl"
@@ -20,15 +19,9 @@ PATH = "human_eval/user_oriented_instructions.jsonl"
 def main():
     args = parse_args(__doc__)
     w = Rows(NAME)
-    for line in show_text(args.gitdir, PATH).splitlines():
-        if not line.strip():
-            continue
-        t = json.loads(line)
+    for t in json_lines(args.gitdir, PATH):
         for k, inst in enumerate(t["instances"]):
-            text = clean(t["instruction"])
-            inp = clean(inst.get("input"))
-            if inp:
-                text = text + "\n\n" + inp
+            text = instruction_text(t["instruction"], inst.get("input"))
             gid = f"{NAME}:{t['id']}:{k}"
             cat = t.get("motivation_app") or "user_oriented"
             w.add(text, False, "none", cat, "en", "request", gid)

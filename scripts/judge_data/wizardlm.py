@@ -7,9 +7,8 @@ License: CC-BY-NC-4.0 (WizardLM/DATA_LICENSE line 1 'Attribution-NonCommercial 4
 International').
 """
 
-import json
 
-from _common import Rows, head, parse_args, show_text
+from _common import Rows, head, json_lines, parse_args
 
 NAME = "wizardlm"
 PATH = "WizardLM/data/WizardLM_testset.jsonl"
@@ -18,10 +17,7 @@ PATH = "WizardLM/data/WizardLM_testset.jsonl"
 def main():
     args = parse_args(__doc__)
     w = Rows(NAME)
-    for line in show_text(args.gitdir, PATH).splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in json_lines(args.gitdir, PATH):
         w.add(r["Instruction"], False, "none", r["Skill"], "en", "request",
               f"{NAME}:{r['idx']}")
     w.finish(args.outdir, repository="nlpxucan/WizardLM", commit=head(args.gitdir),
