@@ -301,6 +301,12 @@ def _report(rows: list[LabeledPrompt], scores: np.ndarray, threshold: float = 0.
             "by_kind": {k: v.report() for k, v in sorted(by_kind.items())}}
 
 
+def _by_split(rows: list[_Row], leave_out: str | None = None) -> dict[str, np.ndarray]:
+    """Row indices per split, without the rows of source ``leave_out``."""
+    return {s: np.array([i for i, r in enumerate(rows) if r.split == s and r.source != leave_out])
+            for s in SPLITS}
+
+
 def _excluded_texts(exclude: list[tuple[Path, str]]) -> tuple[list[str], list[dict[str, Any]]]:
     texts, described = [], []
     for path, fmt in exclude:
@@ -338,7 +344,7 @@ def train_harm_classifier(manifest: Manifest, dirs: list[Path], out: Path,
     if len({r.row.harmful for r in rows}) < 2:
         raise ValueError("training needs harmful and benign rows")
     features = _Features(rows, config, progress)
-    index = {s: np.array([i for i, r in enumerate(rows) if r.split == s]) for s in SPLITS}
+    index = _by_split(rows)
     classifier = _fit(features, rows, index["train"], index["validation"], config,
                       hazards=True)
     test_rows = [rows[i] for i in index["test"]]
@@ -385,8 +391,7 @@ def leave_one_source_out(manifest: Manifest, dirs: list[Path],
     names = only or sorted({r.source for r in rows})
     report: dict[str, Any] = {}
     if not only:
-        everything = {s: np.array([i for i, r in enumerate(rows) if r.split == s])
-                      for s in SPLITS}
+        everything = _by_split(rows)
         classifier = _fit(features, rows, everything["train"], everything["validation"],
                           config, hazards=False)
         trained = {fingerprint(r.row.text) for r in rows}
@@ -395,8 +400,7 @@ def leave_one_source_out(manifest: Manifest, dirs: list[Path],
             report[name] = {"use": "evaluate", "skipped_as_trained": len(evaluated) - len(unseen),
                             **_report(unseen, score_rows(classifier, unseen, features.embed))}
     for k, name in enumerate(names):
-        others = {s: np.array([i for i, r in enumerate(rows)
-                               if r.source != name and r.split == s]) for s in SPLITS}
+        others = _by_split(rows, leave_out=name)
         classifier = _fit(features, rows, others["train"], others["validation"], config,
                           hazards=False)
         mine = [r.row for r in rows if r.source == name]
