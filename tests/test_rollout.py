@@ -185,8 +185,10 @@ def test_hot_swap_under_load_with_two_replicas(
     assert all(isinstance(e, AdapterLifecycle) for e in emitted)
     assert [e.to_state for e in emitted if e.adapter == first] == [  # type: ignore[union-attr]
         "canary", "canary", "canary", "active"]
-    assert [e.to_state for e in emitted if e.adapter == second] == [  # type: ignore[union-attr]
-        "canary", "rolled_back"]
+    # The second may pass a canary step before the rollback lands (its traffic keeps flowing).
+    second_states = [e.to_state for e in emitted if e.adapter == second]  # type: ignore[union-attr]
+    assert second_states[-1] == "rolled_back" and len(second_states) >= 2, second_states
+    assert set(second_states[:-1]) == {"canary"}, second_states
 
     # A replica killed: new requests go around it (a refused connection is retried on the
     # other replica). Restarted, it gets the active adapter back and traffic again.
