@@ -98,7 +98,8 @@ def _from_validation(exc: RequestValidationError) -> APIError:
     param = ".".join(loc) or None
     where = f" (at '{param}')" if param else ""
     more = f"; and {len(errors) - 1} more error(s)" if len(errors) > 1 else ""
-    return APIError(f"{first.get('msg', 'invalid value')}{where}{more}", param=param,
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return APIError(f"{message}{where}{more}", param=param,
                     code="invalid_value")
 
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from adapter.registry import Manifest
 
@@ -85,6 +85,37 @@ class ErrorResponse(BaseModel):
 # --------------------------------------------------------------------------- requests
 
 
+def _check_text(value: Any, path: str = "") -> None:
+    """Refuse text no downstream can carry: NUL characters, and lone UTF-16 surrogates
+    (``"\\ud800"`` parses as JSON but cannot be encoded as UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"text at '{path}' contains a NUL character (\\u0000)")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"text at '{path}' contains a lone surrogate "
+                                 f"({value[exc.start]!a}): not valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_text(item, f"{path}.{i}")
+
+
+class _Request(BaseModel):
+    """Base of every request model: text must be valid Unicode without NUL characters."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_text(cls, data: Any) -> Any:
+        _check_text(data)
+        return data
+
+
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -109,20 +140,20 @@ class ChatMessage(BaseModel):
         return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
 
 
-class _SamplingRequest(BaseModel):
+class _SamplingRequest(_Request):
     """Fields shared by chat and text completion requests."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False  # "yes" or 1 is a client bug, not a request to stream
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: StrictInt | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     seed: int | None = None
     stop: str | list[str] | None = None
-    n: int = Field(default=1, ge=1)
+    n: StrictInt = Field(default=1, ge=1)
     user: str | None = None
     ignore_eos: bool = False  # vLLM's extension: keep generating past end-of-sequence
 
@@ -137,7 +168,7 @@ class _SamplingRequest(BaseModel):
 
 class ChatCompletionRequest(_SamplingRequest):
     messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(default=None, ge=1)
 
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens
@@ -153,12 +184,12 @@ class CompletionRequest(_SamplingRequest):
         return self.prompt if isinstance(self.prompt, str) else "".join(self.prompt)
 
 
-class LoadLoRAAdapterRequest(BaseModel):
+class LoadLoRAAdapterRequest(_Request):
     lora_name: str = Field(min_length=1)
     lora_path: str = Field(min_length=1)
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(_Request):
     """``POST /v1/feedback``: a rating of a response the gateway served (Vigil's extension)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -183,7 +214,7 @@ class PolicyReloadResponse(_Wire):
     categories: list[str]
 
 
-class PinRequest(BaseModel):
+class PinRequest(_Request):
     """``POST /admin/adapters/pin``: stop (or resume) the canary's automatic advancing."""
 
     model_config = ConfigDict(extra="forbid")
@@ -191,7 +222,7 @@ class PinRequest(BaseModel):
     pinned: bool = True
 
 
-class RollbackRequest(BaseModel):
+class RollbackRequest(_Request):
     """``POST /admin/adapters/rollback``: end the canary, or restore the previous adapter."""
 
     model_config = ConfigDict(extra="forbid")
@@ -233,7 +264,7 @@ class RolloutStatus(_Wire):
     adapters: list[AdapterSummary] = Field(default_factory=list)
 
 
-class UnloadLoRAAdapterRequest(BaseModel):
+class UnloadLoRAAdapterRequest(_Request):
     lora_name: str = Field(min_length=1)
     lora_int_id: int | None = None
 

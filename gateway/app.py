@@ -36,6 +36,7 @@ from gateway.events.backends import build_sink
 from gateway.events.recorder import ExchangeRecorder, RequestInfo
 from gateway.events.scrub import PIIScrubber
 from gateway.judges.registry import build_judges
+from gateway.limits import BodyLimit, check_request
 from gateway.metrics import GatewayMetrics
 from gateway.moderation import JudgePipeline
 from gateway.policy import Policy, PolicyError, PolicyFile
@@ -75,7 +76,10 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         policy_file = PolicyFile(settings.policy.file) if settings.policy.file else None
         pipeline = JudgePipeline(build_judges(settings.judges),
                                  policy_file.policy if policy_file else Policy(settings.policy),
-                                 metrics, holdback=settings.policy.stream_holdback_tokens)
+                                 metrics, holdback=settings.policy.stream_holdback_tokens,
+                                 workers=settings.judges.workers,
+                                 budget_s=settings.judges.budget_s,
+                                 window_chars=settings.judges.window_chars)
         app.state.policy_file = policy_file
         watcher = (asyncio.create_task(_watch_policy(policy_file, pipeline, metrics,
                                                      settings.policy.reload_interval_s))
@@ -114,6 +118,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             else:
                 fleet.close()
             await upstream.aclose()
+            pipeline.close()
             if sink is not None:
                 sink.close()
 
@@ -128,12 +133,15 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             metrics.requests.labels(request.url.path, "", str(status)).inc()
 
     install_error_handlers(app, observe=count_error)
+    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes,
+                       on_refused=lambda path: metrics.requests.labels(path, "", "413").inc())
 
     def proxy(request: Request) -> ProxyService:
         return request.app.state.proxy
 
     async def serve(request: Request, principal: Principal, endpoint: Endpoint[Any, Any, Any],
                     body: Any) -> Response:
+        check_request(body, settings.limits)
         request.state.recorded = True
         # The model label is set once the alias resolves: client-chosen names never become
         # label values (unbounded cardinality).

@@ -36,14 +36,14 @@ class Authenticator:
         if self.open:
             return Principal(tenant=OPEN_TENANT, admin=True)
         key = _bearer(request)
-        reviewer = any(hmac.compare_digest(key, k) for k in self._reviewers)
+        reviewer = any(_same(key, k) for k in self._reviewers)
         for admin_key in self._admin:
-            if hmac.compare_digest(key, admin_key):
-                return Principal(tenant=self._keys.get(key, OPEN_TENANT), admin=True,
-                                 reviewer=reviewer, key_id=_key_id(key))
+            if _same(key, admin_key):
+                return Principal(tenant=self._keys.get(admin_key, OPEN_TENANT), admin=True,
+                                 reviewer=reviewer, key_id=_key_id(admin_key))
         for known, tenant in self._keys.items():
-            if hmac.compare_digest(key, known):
-                return Principal(tenant=tenant, reviewer=reviewer, key_id=_key_id(key))
+            if _same(key, known):
+                return Principal(tenant=tenant, reviewer=reviewer, key_id=_key_id(known))
         raise APIError("Incorrect API key provided.", status=401, code="invalid_api_key")
 
     def require_admin(self, request: Request) -> Principal:
@@ -53,13 +53,18 @@ class Authenticator:
         return principal
 
 
-def _bearer(request: Request) -> str:
+def _same(key: bytes, known: str) -> bool:
+    return hmac.compare_digest(key, known.encode())
+
+
+def _bearer(request: Request) -> bytes:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise APIError("Missing API key: send 'Authorization: Bearer KEY'.", status=401,
                        code="missing_api_key")
-    return key.strip()
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    return key.strip().encode("latin-1")  # the header's own bytes (Starlette decodes latin-1)
 
 
 def _key_id(key: str) -> str:

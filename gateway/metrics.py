@@ -50,6 +50,10 @@ class GatewayMetrics:
                                 ["judge", "category", "action", "where"], registry=r)
         self.judge_latency = Histogram("vigil_judge_duration_seconds", "Time one judge took",
                                        ["judge"], buckets=_OVERHEAD_BUCKETS, registry=r)
+        self.judge_timeouts = Counter(
+            "vigil_judge_timeouts", "Judging steps that ran out of budget (judges.budget_s), "
+            "by part and the action taken (policy.on_judge_timeout)", ["where", "action"],
+            registry=r)
         self.upstream_errors = Counter("vigil_upstream_errors", "Upstream failures by kind",
                                        ["kind"], registry=r)
         self.stream_cuts = Counter("vigil_stream_cuts", "Streams cut by a block decision",

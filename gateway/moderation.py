@@ -3,53 +3,124 @@
 A stream's chunks reach the client only after the judges have seen the text that follows
 them: up to ``holdback`` chunks (about one token each) are held, so a block decision cuts the
 stream before held text leaks. With no judges the hold-back is zero and chunks pass through.
+
+Judging is CPU work (or a network call to a guard model), so it never runs on the event loop:
+:meth:`JudgePipeline.offload` runs it on a bounded pool of worker threads, and a step that
+does not finish within the budget gets the policy's ``on_judge_timeout`` action instead of a
+verdict (:meth:`JudgePipeline.timed_out`). Long text is judged in overlapping windows, each
+checked against the deadline, so a huge message costs a bounded amount of a worker's time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from gateway.judges.base import Action, ExchangeContext, Judge, Verdict, Where
+from gateway.judges.base import Action, ExchangeContext, Judge, Span, Verdict, Where
 from gateway.metrics import GatewayMetrics
 from gateway.policy import Decision, Policy, redact
 
-__all__ = ["JudgePipeline", "Released", "StreamGuard"]
+__all__ = ["JUDGE_TIMEOUT", "JudgePipeline", "JudgingTimeout", "Released", "StreamGuard"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+#: The category of the verdict that stands in for judging that ran out of budget.
+JUDGE_TIMEOUT = "judge_timeout"
+
+
+class JudgingTimeout(Exception):
+    """Judging passed its deadline (raised between windows, in the worker)."""
 
 
 class JudgePipeline:
     def __init__(self, judges: list[Judge], policy: Policy, metrics: GatewayMetrics,
-                 holdback: int) -> None:
+                 holdback: int, *, workers: int = 4, budget_s: float = 8.0,
+                 window_chars: int = 16384) -> None:
         self.judges = judges
         self.policy = policy
         self.metrics = metrics
         self.holdback = holdback if judges else 0
-        #: Some judge may block on the network: run the pipeline off the event loop.
-        self.blocking = any(judge.blocking for judge in judges)
+        self.budget_s = budget_s
+        self.window_chars = window_chars
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="vigil-judge")
 
-    def run(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def offload(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run ``fn(*args)`` on the judge pool; raises TimeoutError past the budget (the
+        call goes on in its worker: ``fn`` checks the deadline it may take as a keyword)."""
+        future = asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(
+            fn, *args))
+        return await asyncio.wait_for(future, self.budget_s)
+
+    def deadline(self) -> float:
+        return time.monotonic() + self.budget_s
+
+    def timed_out(self, where: Where, context: ExchangeContext) -> Decision:
+        """The decision for text not judged within the budget: the policy's fail mode."""
+        action = Action(self.policy.settings.on_judge_timeout)
+        self.metrics.judge_timeouts.labels(where.value, action.value).inc()
+        verdict = Verdict(judge="pipeline", category=JUDGE_TIMEOUT, score=1.0, where=where,
+                          action=action, detail=f"not judged within {self.budget_s:g} s")
+        self.metrics.record_verdicts([verdict])
+        return Decision(action, [verdict])
+
+    def run(self, text: str, where: Where, context: ExchangeContext,
+            deadline: float | None = None) -> list[Verdict]:
+        """Every judge that may run on ``where``, over ``text`` in windows."""
         verdicts: list[Verdict] = []
         policy = self.policy
-        for judge in self.judges:
-            if not policy.runs(judge.name, where):
-                continue
-            started = time.perf_counter()
-            verdicts += judge.judge(text, where, context)
-            self.metrics.judge_latency.labels(judge.name).observe(time.perf_counter() - started)
-        return verdicts
+        step = self.window_chars - self.window_chars // 16
+        starts = range(0, max(len(text) - self.window_chars // 16, 1), step)
+        for start in starts:
+            if deadline is not None and time.monotonic() > deadline:
+                raise JudgingTimeout
+            window = text[start:start + self.window_chars]
+            for judge in self.judges:
+                if not policy.runs(judge.name, where):
+                    continue
+                started = time.perf_counter()
+                found = judge.judge(window, where, context)
+                self.metrics.judge_latency.labels(judge.name).observe(
+                    time.perf_counter() - started)
+                verdicts += [_shifted(v, start) for v in found] if start else found
+        return _highest(verdicts) if len(starts) > 1 else verdicts
 
-    def judge_input(self, context: ExchangeContext) -> Decision:
-        return self._decide(self.run(context.request_text, Where.INPUT, context), context)
+    def judge_input(self, context: ExchangeContext, deadline: float | None = None) -> Decision:
+        return self._decide(self.run(context.request_text, Where.INPUT, context, deadline),
+                            context)
 
-    def judge_output(self, content: str, reasoning: str, context: ExchangeContext) -> Decision:
-        verdicts = self.run(content, Where.OUTPUT, context) if content else []
+    def judge_output(self, content: str, reasoning: str, context: ExchangeContext,
+                     deadline: float | None = None) -> Decision:
+        verdicts = self.run(content, Where.OUTPUT, context, deadline) if content else []
         if reasoning:
-            verdicts += self.run(reasoning, Where.REASONING, context)
+            verdicts += self.run(reasoning, Where.REASONING, context, deadline)
         return self._decide(verdicts, context)
+
+    async def decide_input(self, context: ExchangeContext) -> Decision:
+        """:meth:`judge_input` off the event loop, within the budget."""
+        try:
+            return await self.offload(functools.partial(
+                self.judge_input, context, deadline=self.deadline()))
+        except (TimeoutError, JudgingTimeout):
+            return self.timed_out(Where.INPUT, context)
+
+    async def decide_output(self, content: str, reasoning: str,
+                            context: ExchangeContext) -> Decision:
+        """:meth:`judge_output` off the event loop, within the budget."""
+        try:
+            return await self.offload(functools.partial(
+                self.judge_output, content, reasoning, context, deadline=self.deadline()))
+        except (TimeoutError, JudgingTimeout):
+            return self.timed_out(Where.OUTPUT, context)
 
     def _decide(self, verdicts: list[Verdict], context: ExchangeContext) -> Decision:
         decision = self.policy.decide(verdicts, context.tenant)
@@ -58,6 +129,43 @@ class JudgePipeline:
 
     def stream_guard(self, context: ExchangeContext) -> StreamGuard[T]:
         return StreamGuard(self, context)
+
+    async def judge_stream(self, guard: StreamGuard[T], fn: Callable[..., list[Released[T]]],
+                           *args: Any) -> list[Released[T]]:
+        """A stream step (``guard.push`` or ``guard.finish``) off the loop, within the
+        budget. Past it, fail closed cuts the stream (check ``guard.decision``); fail open
+        waits for the step, so no text is lost."""
+        future = asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(
+            fn, *args))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.budget_s)
+        except TimeoutError:
+            decision = self.timed_out(Where.OUTPUT, guard.context)
+            if decision.blocked:
+                guard.fail(decision)
+                return []
+            return await future
+
+
+def _shifted(verdict: Verdict, offset: int) -> Verdict:
+    """A window's verdict with its spans placed in the whole text."""
+    if not verdict.spans:
+        return verdict
+    return verdict.model_copy(update={"spans": [
+        Span(start=s.start + offset, end=s.end + offset) for s in verdict.spans]})
+
+
+def _highest(verdicts: list[Verdict]) -> list[Verdict]:
+    """One verdict per (judge, category, part) over all windows: the highest score, with
+    every window's spans."""
+    best: dict[tuple[str, str, Where], Verdict] = {}
+    spans: dict[tuple[str, str, Where], list[Span]] = {}
+    for v in verdicts:
+        key = (v.judge, v.category, v.where)
+        spans.setdefault(key, []).extend(v.spans)
+        if key not in best or v.score > best[key].score:
+            best[key] = v
+    return [v.model_copy(update={"spans": spans[k]}) for k, v in best.items()]
 
 
 @dataclass(slots=True)
@@ -79,7 +187,7 @@ class StreamGuard(Generic[T]):
 
     def __init__(self, pipeline: JudgePipeline, context: ExchangeContext) -> None:
         self._pipeline = pipeline
-        self._context = context
+        self.context = context
         self._judges = {judge.name: judge for judge in pipeline.judges}
         self._states = {(judge.name, where): judge.start_stream(where)
                         for judge in pipeline.judges for where in (Where.OUTPUT, Where.REASONING)}
@@ -108,7 +216,7 @@ class StreamGuard(Generic[T]):
             for judge in self._pipeline.judges:
                 if policy.runs(judge.name, where):
                     verdicts += judge.feed(self._states[(judge.name, where)], delta,
-                                           self._context)
+                                           self.context)
         if ranges:
             self._observe(verdicts, ranges)
         if self.decision.blocked:
@@ -128,12 +236,21 @@ class StreamGuard(Generic[T]):
         for (name, where), state in self._states.items():
             judge = self._judges[name]
             if state.text and policy.runs(name, where):
-                verdicts += judge.flush(state, self._context)
+                verdicts += judge.flush(state, self.context)
         if verdicts:
             self._observe(verdicts, {})  # adds to the latest verdicts, replaces none
         released = [] if self.decision.blocked else [self._release(h) for h in self._held]
         self.close()
         return released
+
+    def fail(self, decision: Decision) -> None:
+        """Judging could not keep up: take ``decision`` (the fail mode) as if judged."""
+        for v in decision.verdicts:
+            self._worst[(v.judge, v.category, v.where)] = v
+        self.decision = self.decision.merge(Decision(decision.action, []))
+        self.decision.verdicts = list(self._worst.values())
+        if self.decision.blocked:
+            self._held.clear()
 
     def close(self) -> None:
         """Drop what is held and count the stream's verdicts, once per stream."""
@@ -143,7 +260,7 @@ class StreamGuard(Generic[T]):
             self._pipeline.metrics.record_verdicts(list(self._worst.values()))
 
     def _observe(self, verdicts: list[Verdict], ranges: dict[Where, tuple[int, int]]) -> None:
-        decision = self._pipeline.policy.decide(verdicts, self._context.tenant)
+        decision = self._pipeline.policy.decide(verdicts, self.context.tenant)
         # Judges re-judge what they have seen, so the newest verdicts of a part replace
         # the older ones of that part; parts without new text keep theirs.
         self._latest = [v for v in self._latest if v.where not in ranges] + decision.verdicts

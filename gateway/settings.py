@@ -28,6 +28,7 @@ __all__ = [
     "FeedbackSettings",
     "GatewaySettings",
     "KafkaSettings",
+    "LimitsSettings",
     "ModelAlias",
     "PhraseJudgeSettings",
     "PolicyRule",
@@ -76,6 +77,18 @@ class UpstreamSettings(_Section):
                     "chunks) before answering 504.")
     max_connections: int = Field(default=512, ge=1,
                                  description="Connection pool size towards the upstream.")
+
+
+class LimitsSettings(_Section):
+    max_body_bytes: int = Field(
+        default=4 << 20, ge=1024, description="Largest request body accepted, in bytes; a "
+        "larger one is refused with 413 before it is read (its Content-Length) or as soon as "
+        "the bytes read pass it (a chunked body).")
+    max_messages: int = Field(default=256, ge=1,
+                              description="Most messages one chat request may carry (400).")
+    max_tokens: int = Field(
+        default=32768, ge=1, description="Largest `max_tokens` / `max_completion_tokens` a "
+        "request may ask for (400). Absent in a request: the engine's own limit.")
 
 
 class ModelAlias(_Section):
@@ -207,6 +220,17 @@ class PIIJudgeSettings(_Section):
 
 
 class JudgesSettings(_Section):
+    workers: int = Field(
+        default=4, ge=1, description="Threads that run the judges, off the event loop; a "
+        "request waits for a free one within its budget.")
+    budget_s: float = Field(
+        default=8.0, gt=0, description="Most seconds one judging step (a request, an answer, "
+        "a stream chunk) may take, waiting for a worker included; past it the policy's "
+        "`on_judge_timeout` applies. Keep it above `harm.guard.timeout_s`.")
+    window_chars: int = Field(
+        default=16384, ge=256, description="Text longer than this is judged in windows of "
+        "this many characters (overlapping by 1/16), never skipped; a verdict is the highest "
+        "over the windows.")
     phrase: PhraseJudgeSettings = Field(default_factory=PhraseJudgeSettings,
                                         description="The phrase/regex judge.")
     harm: HarmJudgeSettings = Field(default_factory=HarmJudgeSettings,
@@ -248,6 +272,10 @@ class PolicySettings(_Section):
         "invalid file is rejected and the running policy stays.")
     reload_interval_s: float = Field(default=2.0, gt=0,
                                      description="How often the policy file is checked.")
+    on_judge_timeout: Literal["block", "allow"] = Field(
+        default="block", description="What happens to text the judges could not finish "
+        "within `judges.budget_s`: block it (fail closed) or let it through unjudged (fail "
+        "open). Counted in vigil_judge_timeouts_total either way.")
     blocked_message: str = Field(
         default="I can't help with that request.",
         description="What a client receives instead of blocked output.")
@@ -329,6 +357,8 @@ class GatewaySettings(BaseSettings):
         description="Public model name (alias) -> upstream model or adapter. Empty: every "
                     "upstream model is served under its own name.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="API keys.")
+    limits: LimitsSettings = Field(default_factory=LimitsSettings,
+                                   description="What one request may ask for.")
     judges: JudgesSettings = Field(default_factory=JudgesSettings, description="Judges.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Actions.")
     events: EventsSettings = Field(default_factory=EventsSettings, description="Event bus.")

@@ -209,6 +209,7 @@ class UpstreamStream:
         self._response = response
         self._metrics = metrics
         self.waited_s = 0.0  # time spent waiting on upstream bytes, for the overhead metric
+        self.done = False  # the upstream sent `[DONE]`: the stream ended as it should
         self.on_close: Callable[[], None] | None = None
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
@@ -226,11 +227,12 @@ class UpstreamStream:
             finally:
                 self.waited_s += time.perf_counter() - started
             if not line:
-                return
+                return  # closed without [DONE]: the caller decides if the answer is whole
             if not line.startswith(b"data:"):
                 continue  # blank separators, comments, event: lines
             payload = line[5:].strip()
             if payload == b"[DONE]":
+                self.done = True
                 return
             yield json.loads(payload)
 

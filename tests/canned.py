@@ -50,11 +50,16 @@ def _chat_frames(model: str, pieces: int, text: str, reasoning: str = "") -> lis
 
 def build_canned_upstream(model: str = "canned", *, delay_s: float = 0.0,
                           stream_pieces: int = 16, text: str = CANNED_TEXT,
-                          chunk_delay_s: float = 0.0, reasoning: str = "") -> Starlette:
+                          chunk_delay_s: float = 0.0, reasoning: str = "",
+                          truncate: bool = False) -> Starlette:
     """Streams ``stream_pieces`` chunks of one word each, cycling through ``text``, one every
-    ``chunk_delay_s`` (a model's inter-token time), after ``reasoning`` word by word."""
+    ``chunk_delay_s`` (a model's inter-token time), after ``reasoning`` word by word.
+    ``truncate``: the stream ends after the words, with no finish reason and no ``[DONE]``
+    (an engine that died mid-answer)."""
     body = _chat_body(model, text)
     frames = _chat_frames(model, stream_pieces, text, reasoning)
+    if truncate:
+        frames = frames[:-2]
     models = json.dumps({"object": "list", "data": [
         {"id": model, "object": "model", "created": 0, "owned_by": "canned"}]}).encode()
 

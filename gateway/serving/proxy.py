@@ -3,11 +3,10 @@ output, act, record. Returns a response model or an SSE iterator; the router pic
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,9 +24,6 @@ from gateway.serving.models import ModelRouter
 from gateway.upstream import UpstreamPool, UpstreamStream
 
 __all__ = ["ProxyService"]
-
-R = TypeVar("R")
-
 
 @dataclass(slots=True)
 class _Turn:
@@ -67,7 +63,7 @@ class ProxyService:
                                      request_text=endpoint.input_text(request)))
         record.model = alias
         if self.pipeline.judges:
-            turn.decision = await self._off_loop(self.pipeline.judge_input, turn.context)
+            turn.decision = await self.pipeline.decide_input(turn.context)
             if turn.decision.blocked:
                 return self._refuse(turn)
             # Judging may take seconds (a guard model); the split may have moved meanwhile
@@ -96,20 +92,12 @@ class ProxyService:
         content, reasoning = endpoint.output(response)
         finish = response.choices[0].finish_reason if response.choices else None
         if self.pipeline.judges:
-            decision = await self._off_loop(self.pipeline.judge_output, content, reasoning,
-                                            turn.context)
+            decision = await self.pipeline.decide_output(content, reasoning, turn.context)
             self._moderate(turn, response, content, reasoning, decision)
         self._record(turn, response.id, content, reasoning, finish)
         self._count_outcomes(turn)
         response.model = alias
         return response
-
-    async def _off_loop(self, fn: Callable[..., R], *args: Any) -> R:
-        """Judges that call the network (a guard model) run in a worker thread so the event
-        loop keeps serving; in-process judges run inline, which is cheaper than a hop."""
-        if self.pipeline.blocking:
-            return await asyncio.to_thread(fn, *args)
-        return fn(*args)
 
     def _moderate(self, turn: _Turn, response: BaseModel, content: str, reasoning: str,
                   decision: Decision) -> None:
@@ -185,7 +173,8 @@ class ProxyService:
                 if guard is None:
                     yield self._send(endpoint, chunk, record)
                     continue
-                for released in await self._off_loop(guard.push, chunk, text, thought):
+                for released in await self.pipeline.judge_stream(guard, guard.push, chunk,
+                                                                 text, thought):
                     yield self._send_released(endpoint, released, record)
                 if guard.decision.blocked:
                     # Held chunks are dropped; closing the upstream stops its generation.
@@ -195,13 +184,15 @@ class ProxyService:
                     break
             else:
                 if guard is not None:
-                    for released in await self._off_loop(guard.finish):
+                    for released in await self.pipeline.judge_stream(guard, guard.finish):
                         yield self._send_released(endpoint, released, record)
                     if guard.decision.blocked:  # the tail, judged at the end, was blocked
                         self.metrics.stream_cuts.labels(alias).inc()
                         finish = CONTENT_FILTER
                         yield sse(endpoint.final_chunk(response_id, alias,
                                                        self._blocked_message(turn)))
+                if not stream.done and finish is None:
+                    raise self._truncated()
             yield DONE
         except APIError:
             turn.upstream_failed = True
@@ -214,6 +205,13 @@ class ProxyService:
                 turn.decision = turn.decision.merge(guard.decision)
             self._record(turn, response_id, "".join(content), "".join(reasoning), finish)
             self._count_outcomes(turn)
+
+    def _truncated(self) -> APIError:
+        """The upstream closed the stream with neither a finish reason nor ``[DONE]``: the
+        answer is cut short, and the client must not take it for a whole one."""
+        self.metrics.upstream_errors.labels("truncated").inc()
+        return APIError("upstream closed the stream before the answer finished", status=502,
+                        type="upstream_error", code="upstream_truncated")
 
     def _send_released(self, endpoint: Endpoint[Any, Any, Any], released: Released[Any],
                        record: RequestRecord) -> str:
