@@ -18,7 +18,7 @@ import httpx
 
 from tests.servers import REPO, free_port, wait_ready
 
-__all__ = ["LoadResult", "gateway_process", "percentile", "run_load", "serve_canned"]
+__all__ = ["LoadResult", "gateway_process", "percentile", "run_load", "serve_canned", "varied"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,15 @@ def gateway_process(config: Path, *, module: str = "gateway", log: Path | None =
         yield url
 
 
+def varied(body: dict[str, object], i: int) -> dict[str, object]:
+    """``body`` with its last message ended by ``i``: no judge's cache answers for it."""
+    messages = [dict(m) for m in body["messages"]]  # type: ignore[attr-defined]
+    messages[-1]["content"] = f"{messages[-1]['content']} ({i})"
+    return {**body, "messages": messages}
+
+
 async def _load(url: str, body: dict[str, object], *, concurrency: int, requests: int,
-                headers: dict[str, str]) -> LoadResult:
+                headers: dict[str, str], vary: bool = False) -> LoadResult:
     latencies: list[float] = []
     remaining = requests
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -89,14 +96,15 @@ async def _load(url: str, body: dict[str, object], *, concurrency: int, requests
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
+                sent = varied(body, remaining) if vary else body
                 started = time.perf_counter()
                 if body.get("stream"):
-                    async with client.stream("POST", "/v1/chat/completions", json=body) as r:
+                    async with client.stream("POST", "/v1/chat/completions", json=sent) as r:
                         r.raise_for_status()
                         async for _ in r.aiter_raw():
                             pass
                 else:
-                    (await client.post("/v1/chat/completions", json=body)).raise_for_status()
+                    (await client.post("/v1/chat/completions", json=sent)).raise_for_status()
                 latencies.append(time.perf_counter() - started)
 
         for _ in range(min(20, requests)):  # warm the connections and the server's caches
@@ -107,6 +115,7 @@ async def _load(url: str, body: dict[str, object], *, concurrency: int, requests
 
 
 def run_load(url: str, body: dict[str, object], *, concurrency: int, requests: int,
-             headers: dict[str, str] | None = None) -> LoadResult:
+             headers: dict[str, str] | None = None, vary: bool = False) -> LoadResult:
+    """``vary``: every request's text differs (what judges cache never answers)."""
     return asyncio.run(_load(url, body, concurrency=concurrency, requests=requests,
-                             headers=headers or {}))
+                             headers=headers or {}, vary=vary))

@@ -1,3 +1,5 @@
 from gateway.cli import main
 
-main()
+# Guarded: worker processes (spawn) import the main module again.
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -79,7 +80,9 @@ def build_app(settings: GatewaySettings) -> FastAPI:
                                  metrics, holdback=settings.policy.stream_holdback_tokens,
                                  workers=settings.judges.workers,
                                  budget_s=settings.judges.budget_s,
-                                 window_chars=settings.judges.window_chars)
+                                 window_chars=settings.judges.window_chars,
+                                 processes=settings.judges.processes,
+                                 factory=functools.partial(build_judges, settings.judges))
         app.state.policy_file = policy_file
         watcher = (asyncio.create_task(_watch_policy(policy_file, pipeline, metrics,
                                                      settings.policy.reload_interval_s))

@@ -54,6 +54,9 @@ class GatewayMetrics:
             "vigil_judge_timeouts", "Judging steps that ran out of budget (judges.budget_s), "
             "by part and the action taken (policy.on_judge_timeout)", ["where", "action"],
             registry=r)
+        self.judge_processes = Gauge(
+            "vigil_judge_processes", "Judge worker processes up (they judge text longer than "
+            "one window)", registry=r)
         self.upstream_errors = Counter("vigil_upstream_errors", "Upstream failures by kind",
                                        ["kind"], registry=r)
         self.stream_cuts = Counter("vigil_stream_cuts", "Streams cut by a block decision",

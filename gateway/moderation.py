@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import multiprocessing
+import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -26,10 +30,12 @@ from gateway.judges.base import Action, ExchangeContext, Judge, Span, Verdict, W
 from gateway.metrics import GatewayMetrics
 from gateway.policy import Decision, Policy, redact
 
-__all__ = ["JUDGE_TIMEOUT", "JudgePipeline", "JudgingTimeout", "Released", "StreamGuard"]
+__all__ = ["JUDGE_TIMEOUT", "JudgePipeline", "JudgingTimeout", "Released", "StreamGuard",
+           "judge_windows"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-R = TypeVar("R")
 
 #: The category of the verdict that stands in for judging that ran out of budget.
 JUDGE_TIMEOUT = "judge_timeout"
@@ -40,9 +46,15 @@ class JudgingTimeout(Exception):
 
 
 class JudgePipeline:
+    """Judges plus policy. ``factory`` (picklable, returns the same judges) lets text longer
+    than one window be judged in a worker process, so its CPU time never holds this process's
+    GIL against the event loop and the other requests' judging; ``processes=0`` keeps all
+    judging in threads."""
+
     def __init__(self, judges: list[Judge], policy: Policy, metrics: GatewayMetrics,
                  holdback: int, *, workers: int = 4, budget_s: float = 8.0,
-                 window_chars: int = 16384) -> None:
+                 window_chars: int = 16384, processes: int = 0,
+                 factory: Callable[[], list[Judge]] | None = None) -> None:
         self.judges = judges
         self.policy = policy
         self.metrics = metrics
@@ -50,16 +62,16 @@ class JudgePipeline:
         self.budget_s = budget_s
         self.window_chars = window_chars
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="vigil-judge")
+        self._processes = processes if factory is not None else 0
+        self._factory = factory
+        self._remote: ProcessPoolExecutor | None = None
+        self._remote_ready = False
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-    async def offload(self, fn: Callable[..., R], *args: Any) -> R:
-        """Run ``fn(*args)`` on the judge pool; raises TimeoutError past the budget (the
-        call goes on in its worker: ``fn`` checks the deadline it may take as a keyword)."""
-        future = asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(
-            fn, *args))
-        return await asyncio.wait_for(future, self.budget_s)
+        if self._remote is not None:
+            self._remote.shutdown(wait=False, cancel_futures=True)
+            self.metrics.judge_processes.set(0)
 
     def deadline(self) -> float:
         return time.monotonic() + self.budget_s
@@ -73,54 +85,65 @@ class JudgePipeline:
         self.metrics.record_verdicts([verdict])
         return Decision(action, [verdict])
 
-    def run(self, text: str, where: Where, context: ExchangeContext,
-            deadline: float | None = None) -> list[Verdict]:
-        """Every judge that may run on ``where``, over ``text`` in windows."""
-        verdicts: list[Verdict] = []
-        policy = self.policy
-        step = self.window_chars - self.window_chars // 16
-        starts = range(0, max(len(text) - self.window_chars // 16, 1), step)
-        for start in starts:
-            if deadline is not None and time.monotonic() > deadline:
-                raise JudgingTimeout
-            window = text[start:start + self.window_chars]
-            for judge in self.judges:
-                if not policy.runs(judge.name, where):
-                    continue
-                started = time.perf_counter()
-                found = judge.judge(window, where, context)
-                self.metrics.judge_latency.labels(judge.name).observe(
-                    time.perf_counter() - started)
-                verdicts += [_shifted(v, start) for v in found] if start else found
-        return _highest(verdicts) if len(starts) > 1 else verdicts
-
-    def judge_input(self, context: ExchangeContext, deadline: float | None = None) -> Decision:
-        return self._decide(self.run(context.request_text, Where.INPUT, context, deadline),
-                            context)
-
-    def judge_output(self, content: str, reasoning: str, context: ExchangeContext,
-                     deadline: float | None = None) -> Decision:
-        verdicts = self.run(content, Where.OUTPUT, context, deadline) if content else []
-        if reasoning:
-            verdicts += self.run(reasoning, Where.REASONING, context, deadline)
-        return self._decide(verdicts, context)
-
     async def decide_input(self, context: ExchangeContext) -> Decision:
-        """:meth:`judge_input` off the event loop, within the budget."""
-        try:
-            return await self.offload(functools.partial(
-                self.judge_input, context, deadline=self.deadline()))
-        except (TimeoutError, JudgingTimeout):
-            return self.timed_out(Where.INPUT, context)
+        """The request's latest turn judged off the event loop, within the budget."""
+        return await self._decide_parts([(context.request_text, Where.INPUT)], context)
 
     async def decide_output(self, content: str, reasoning: str,
                             context: ExchangeContext) -> Decision:
-        """:meth:`judge_output` off the event loop, within the budget."""
+        """An answer and its reasoning judged off the event loop, within the budget."""
+        return await self._decide_parts([(content, Where.OUTPUT), (reasoning, Where.REASONING)],
+                                        context)
+
+    async def _decide_parts(self, parts: list[tuple[str, Where]],
+                            context: ExchangeContext) -> Decision:
+        deadline = self.deadline()
+        verdicts: list[Verdict] = []
         try:
-            return await self.offload(functools.partial(
-                self.judge_output, content, reasoning, context, deadline=self.deadline()))
+            async with asyncio.timeout(self.budget_s):
+                for text, where in parts:
+                    if text or where is Where.INPUT:
+                        verdicts += await self._verdicts(text, where, context, deadline)
         except (TimeoutError, JudgingTimeout):
-            return self.timed_out(Where.OUTPUT, context)
+            return self.timed_out(parts[0][1], context)
+        return self._decide(verdicts, context)
+
+    async def _verdicts(self, text: str, where: Where, context: ExchangeContext,
+                        deadline: float) -> list[Verdict]:
+        loop = asyncio.get_running_loop()
+        names = frozenset(j.name for j in self.judges if self.policy.runs(j.name, where))
+        if len(text) > self.window_chars and self._worker_process() is not None:
+            verdicts, timings = await loop.run_in_executor(
+                self._remote, _judge_in_worker, text, where, context, deadline, names,
+                self.window_chars)
+        else:
+            verdicts, timings = await loop.run_in_executor(
+                self._pool, judge_windows, self.judges, names, text, where, context, deadline,
+                self.window_chars)
+        for name, seconds in timings:
+            self.metrics.judge_latency.labels(name).observe(seconds)
+        return verdicts
+
+    def _worker_process(self) -> ProcessPoolExecutor | None:
+        """The worker processes, once they are up; the first long text starts them (in the
+        background: until they answer, long text is judged in threads)."""
+        if not self._processes:
+            return None
+        if self._remote is None:
+            self._remote = ProcessPoolExecutor(
+                self._processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(self._factory,))
+            self._remote.submit(_worker_ping).add_done_callback(self._on_worker_ready)
+        return self._remote if self._remote_ready else None
+
+    def _on_worker_ready(self, future: Future[bool]) -> None:
+        if future.exception() is None:
+            self._remote_ready = True
+            self.metrics.judge_processes.set(self._processes)
+        else:  # no worker process: keep judging in threads, say why once
+            log.error("judge worker process failed to start; long text is judged in threads",
+                      extra={"error": repr(future.exception())})
+            self._processes = 0
 
     def _decide(self, verdicts: list[Verdict], context: ExchangeContext) -> Decision:
         decision = self.policy.decide(verdicts, context.tenant)
@@ -145,6 +168,54 @@ class JudgePipeline:
                 guard.fail(decision)
                 return []
             return await future
+
+
+def judge_windows(judges: list[Judge], names: frozenset[str], text: str, where: Where,
+                  context: ExchangeContext, deadline: float | None, window_chars: int
+                  ) -> tuple[list[Verdict], list[tuple[str, float]]]:
+    """The judges named in ``names`` over ``text`` in overlapping windows, checking the
+    deadline before each; the verdicts (one per judge, category and part) and each judge
+    call's seconds."""
+    verdicts: list[Verdict] = []
+    timings: list[tuple[str, float]] = []
+    step = window_chars - window_chars // 16
+    starts = range(0, max(len(text) - window_chars // 16, 1), step)
+    for start in starts:
+        if deadline is not None and time.monotonic() > deadline:
+            raise JudgingTimeout
+        window = text[start:start + window_chars]
+        for judge in judges:
+            if judge.name not in names:
+                continue
+            started = time.perf_counter()
+            found = judge.judge(window, where, context)
+            timings.append((judge.name, time.perf_counter() - started))
+            verdicts += [_shifted(v, start) for v in found] if start else found
+    return (_highest(verdicts) if len(starts) > 1 else verdicts), timings
+
+
+_WORKER_JUDGES: list[Judge] = []
+
+
+def _start_worker(factory: Callable[[], list[Judge]]) -> None:
+    """Long text is bulk work: the worker runs at a lower priority, on one thread, so the
+    gateway process's own judging and relaying keep the CPU they need."""
+    global _WORKER_JUDGES
+    os.nice(10)
+    _WORKER_JUDGES = factory()
+    if "torch" in sys.modules:  # an encoder's intra-op threads would take every core
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _worker_ping() -> bool:
+    return True
+
+
+def _judge_in_worker(text: str, where: Where, context: ExchangeContext, deadline: float,
+                     names: frozenset[str], window_chars: int
+                     ) -> tuple[list[Verdict], list[tuple[str, float]]]:
+    # time.monotonic() is CLOCK_MONOTONIC, shared by every process on the machine.
+    return judge_windows(_WORKER_JUDGES, names, text, where, context, deadline, window_chars)
 
 
 def _shifted(verdict: Verdict, offset: int) -> Verdict:

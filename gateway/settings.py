@@ -223,6 +223,10 @@ class JudgesSettings(_Section):
     workers: int = Field(
         default=4, ge=1, description="Threads that run the judges, off the event loop; a "
         "request waits for a free one within its budget.")
+    processes: int = Field(
+        default=1, ge=0, description="Worker processes for text longer than one window "
+        "(`window_chars`): its CPU time then never holds the gateway process's GIL against "
+        "the event loop and other requests. Started by the first such text; 0 = threads only.")
     budget_s: float = Field(
         default=8.0, gt=0, description="Most seconds one judging step (a request, an answer, "
         "a stream chunk) may take, waiting for a worker included; past it the policy's "

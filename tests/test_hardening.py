@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,14 +143,23 @@ def test_long_text_is_judged_in_windows_never_skipped(upstream: ThreadedServer) 
             "window_chars": 1024, "phrase": {"enabled": True, "phrases": ["forbidden"]}})
     with ThreadedServer(build_app(settings)) as server:
         client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="none", max_retries=0)
-        for at in (0, 1000, 5000, 99_990):  # across window edges, and at the very end
-            text = "a" * at + " forbidden " + "b" * (100_000 - at)
-            answer = client.chat.completions.create(
-                model="canned", messages=[{"role": "user", "content": text}])
-            assert answer.choices[0].finish_reason == "content_filter", at
-        clean = client.chat.completions.create(
-            model="canned", messages=[{"role": "user", "content": "a " * 50_000}])
-        assert clean.choices[0].finish_reason == "stop"
+
+        def check() -> None:
+            for at in (0, 1000, 5000, 99_990):  # across window edges, and at the very end
+                text = "a" * at + " forbidden " + "b" * (100_000 - at)
+                answer = client.chat.completions.create(
+                    model="canned", messages=[{"role": "user", "content": text}])
+                assert answer.choices[0].finish_reason == "content_filter", at
+            clean = client.chat.completions.create(
+                model="canned", messages=[{"role": "user", "content": "a " * 50_000}])
+            assert clean.choices[0].finish_reason == "stop"
+
+        check()  # in threads: the first long text only starts the worker process
+        deadline = time.monotonic() + 60
+        while _metric(server, "vigil_judge_processes", {}) < 1:
+            assert time.monotonic() < deadline, "the judge worker process did not start"
+            time.sleep(0.1)
+        check()  # in the worker process
 
 
 def test_a_stream_cut_short_upstream_ends_with_an_error_not_a_whole_answer() -> None:
