@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from adapter.protocol import ErrorInfo, ErrorResponse
 
@@ -72,17 +73,21 @@ def _phrase(status: int) -> str:
 
 def error_response(exc: Exception) -> JSONResponse:
     """Map any exception to a JSON response in OpenAI's error shape."""
+    headers: dict[str, str] = {}
     if isinstance(exc, APIError):
         err = exc
     elif isinstance(exc, RequestValidationError):
         err = _from_validation(exc)
     elif isinstance(exc, StarletteHTTPException):
         err = APIError(str(exc.detail or _phrase(exc.status_code)), status=exc.status_code)
+        headers = dict(exc.headers or {})  # a 405's Allow, for one
     else:
         log.exception("unhandled error", exc_info=exc)
         err = APIError("internal server error", status=500, code="internal_error")
-    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-    return JSONResponse(err.to_response().model_dump(), status_code=err.status, headers=headers)
+    if err.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(err.to_response().model_dump(), status_code=err.status,
+                        headers=headers or None)
 
 
 def _from_validation(exc: RequestValidationError) -> APIError:
@@ -103,6 +108,17 @@ def _from_validation(exc: RequestValidationError) -> APIError:
                     code="invalid_value")
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (Starlette's 405 names only the first
+    route whose path matches, and ``/admin/adapters/pin`` also matches ``{name}``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": ""})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(
     app: FastAPI, observe: Callable[[Request, int], None] | None = None
 ) -> None:
@@ -110,6 +126,8 @@ def install_error_handlers(
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         response = error_response(exc)
+        if response.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         if observe is not None:
             observe(request, response.status_code)
         return response

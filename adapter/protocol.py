@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from adapter.registry import Manifest
 
@@ -148,12 +148,12 @@ class _SamplingRequest(_Request):
     model: str = Field(min_length=1)
     stream: StrictBool = False  # "yes" or 1 is a client bug, not a request to stream
     stream_options: StreamOptions | None = None
-    max_tokens: StrictInt | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     seed: int | None = None
     stop: str | list[str] | None = None
-    n: StrictInt = Field(default=1, ge=1)
+    n: int = Field(default=1, ge=1)
     user: str | None = None
     ignore_eos: bool = False  # vLLM's extension: keep generating past end-of-sequence
 
@@ -168,7 +168,7 @@ class _SamplingRequest(_Request):
 
 class ChatCompletionRequest(_SamplingRequest):
     messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: StrictInt | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
 
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens

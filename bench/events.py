@@ -24,7 +24,14 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import LoadResult, gateway_process, percentile, run_load, serve_canned
+from bench.harness import (
+    LoadResult,
+    gateway_process,
+    judges_only,
+    percentile,
+    run_load,
+    serve_canned,
+)
 from tests.kafka_broker import KafkaBroker
 from tests.servers import REPO, read_metric
 
@@ -37,7 +44,7 @@ def _config(directory: Path, name: str, upstream: str, events: dict[str, object]
     path = directory / f"{name}.yaml"
     path.write_text(json.dumps({
         "upstream": {"url": upstream}, "server": {"log_level": "warning"},
-        "judges": {"phrase": {"enabled": True, "phrases": [FLAG]}},
+        "judges": judges_only(phrase={"enabled": True, "phrases": [FLAG]}),
         "policy": {"rules": {"phrase": {"action": "flag"}}},
         "events": events}))
     return path

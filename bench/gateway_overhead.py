@@ -15,7 +15,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.harness import LoadResult, gateway_process, run_load, serve_canned
+from bench.harness import LoadResult, gateway_process, judges_only, run_load, serve_canned
 
 BODY = {"model": "canned", "messages": [{"role": "user", "content": "Say something short."}]}
 
@@ -25,8 +25,8 @@ def _config(directory: Path, name: str, upstream: str, judges: bool) -> Path:
     path.write_text(json.dumps({
         "upstream": {"url": upstream},
         "server": {"log_level": "warning"},
-        "judges": {"phrase": {"enabled": judges, "phrases": ["vigil-block-test"],
-                              "patterns": [r"\bpassword\s*[:=]"]}},
+        "judges": judges_only(phrase={"enabled": judges, "phrases": ["vigil-block-test"],
+                                      "patterns": [r"\bpassword\s*[:=]"]}),
         "policy": {"rules": {"phrase": {"action": "block"}}},
     }))
     return path

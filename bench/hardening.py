@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from bench.harness import gateway_process, run_load, serve_canned, varied
+from bench.harness import gateway_process, judges_only, run_load, serve_canned, varied
 from tests.servers import REPO
 
 SMALL = {"model": "canned", "messages": [{"role": "user", "content": "What is the capital "
@@ -38,7 +38,7 @@ BIG = {"model": "canned", "messages": [{"role": "user", "content": (
 def _config(directory: Path, name: str, upstream: str, judges: bool) -> Path:
     example = yaml.safe_load((REPO / "vigil.example.yaml").read_text())
     config = {"upstream": {"url": upstream}, "server": {"log_level": "warning"},
-              "judges": example["judges"] if judges else {}, "policy": example["policy"],
+              "judges": example["judges"] if judges else judges_only(), "policy": example["policy"],
               "limits": example["limits"]}
     path = directory / f"{name}.yaml"
     path.write_text(json.dumps(config))
@@ -78,16 +78,16 @@ async def _small_p50(url: str, count: int, with_big: bool) -> tuple[float, int]:
         async def big_loop() -> None:
             nonlocal big_done
             while not stop.is_set():  # a new text each time: no judge's cache answers
-                body = varied(BIG, big_done + (1_000_000 if with_big else 0))
+                body = varied(BIG)
                 (await client.post("/v1/chat/completions", json=body)).raise_for_status()
                 big_done += 1
 
         task = asyncio.create_task(big_loop()) if with_big else None
         await asyncio.sleep(0.5 if with_big else 0)  # the big one is being judged
         latencies = []
-        for i in range(count):
+        for _ in range(count):
             started = time.perf_counter()
-            body = varied(SMALL, i + (10_000 if with_big else 0))
+            body = varied(SMALL)
             (await client.post("/v1/chat/completions", json=body)).raise_for_status()
             latencies.append(time.perf_counter() - started)
         stop.set()
@@ -99,7 +99,8 @@ async def _small_p50(url: str, count: int, with_big: bool) -> tuple[float, int]:
 def _warm_worker_process(url: str) -> None:
     """Long text starts the judge worker process; wait until it is up (it is, in a gateway
     that has seen one)."""
-    httpx.post(f"{url}/v1/chat/completions", json=BIG, timeout=120).raise_for_status()
+    httpx.post(f"{url}/v1/chat/completions", json=varied(BIG),
+               timeout=120).raise_for_status()
     deadline = time.monotonic() + 120
     while "vigil_judge_processes 1.0" not in httpx.get(f"{url}/metrics").text:
         if time.monotonic() > deadline:

@@ -5,6 +5,7 @@ in a process of its own, so the client's CPU time is not charged to the gateway.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import subprocess
 import sys
@@ -18,7 +19,8 @@ import httpx
 
 from tests.servers import REPO, free_port, wait_ready
 
-__all__ = ["LoadResult", "gateway_process", "percentile", "run_load", "serve_canned", "varied"]
+__all__ = ["LoadResult", "gateway_process", "judges_only", "percentile", "run_load",
+           "serve_canned", "varied"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +80,21 @@ def gateway_process(config: Path, *, module: str = "gateway", log: Path | None =
         yield url
 
 
-def varied(body: dict[str, object], i: int) -> dict[str, object]:
-    """``body`` with its last message ended by ``i``: no judge's cache answers for it."""
+_SERIAL = itertools.count()
+
+
+def judges_only(**sections: dict[str, object]) -> dict[str, object]:
+    """A ``judges`` config section running only ``sections`` (every judge is on by default)."""
+    off: dict[str, object] = {name: {"enabled": False}
+                              for name in ("phrase", "harm", "language", "refusal", "pii")}
+    return {**off, **sections}
+
+
+def varied(body: dict[str, object]) -> dict[str, object]:
+    """``body`` with its last message ended by a number used once in this process: no
+    judge's cache answers for it."""
     messages = [dict(m) for m in body["messages"]]  # type: ignore[attr-defined]
-    messages[-1]["content"] = f"{messages[-1]['content']} ({i})"
+    messages[-1]["content"] = f"{messages[-1]['content']} ({next(_SERIAL)})"
     return {**body, "messages": messages}
 
 
@@ -96,7 +109,7 @@ async def _load(url: str, body: dict[str, object], *, concurrency: int, requests
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
-                sent = varied(body, remaining) if vary else body
+                sent = varied(body) if vary else body
                 started = time.perf_counter()
                 if body.get("stream"):
                     async with client.stream("POST", "/v1/chat/completions", json=sent) as r:

@@ -20,7 +20,9 @@ from adapter.errors import APIError, install_error_handlers
 from adapter.protocol import (
     AdapterDetail,
     ChatCompletionRequest,
+    ChatCompletionResponse,
     CompletionRequest,
+    CompletionResponse,
     FeedbackRequest,
     FeedbackResponse,
     ModelList,
@@ -40,6 +42,7 @@ from gateway.judges.registry import build_judges
 from gateway.limits import BodyLimit, check_request
 from gateway.metrics import GatewayMetrics
 from gateway.moderation import JudgePipeline
+from gateway.openapi import PLAIN, install_openapi, responses
 from gateway.policy import Policy, PolicyError, PolicyFile
 from gateway.ratelimit import RateLimiter
 from gateway.rollout import (
@@ -66,7 +69,7 @@ COMPLETIONS = CompletionEndpoint()
 def build_app(settings: GatewaySettings) -> FastAPI:
     """A gateway for ``settings``. Connections open in the lifespan; nothing at import."""
     metrics = GatewayMetrics()
-    auth = Authenticator(settings.auth)
+    auth = Authenticator(settings.auth, settings.server.host)  # refuses an exposed open gateway
 
     feedback_limit = RateLimiter(settings.feedback.rate_per_minute)
 
@@ -105,6 +108,8 @@ def build_app(settings: GatewaySettings) -> FastAPI:
                                        pipeline, metrics, recorder)
         if auth.open:
             log.warning("no API keys configured: the gateway is open to anyone who can reach it")
+        if not pipeline.judges:
+            log.warning("no judges are enabled: traffic is relayed unjudged")
         log.info("gateway ready", extra={
             "upstream": settings.upstream.url, "aliases": sorted(settings.models),
             "judges": [j.name for j in pipeline.judges]})
@@ -125,7 +130,9 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             if sink is not None:
                 sink.close()
 
-    app = FastAPI(title="Vigil gateway", lifespan=lifespan)
+    app = FastAPI(title="Vigil gateway", lifespan=lifespan, openapi_url=None, docs_url=None,
+                  redoc_url=None)
+    install_openapi(app, auth, settings.limits)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.auth = auth
@@ -171,21 +178,25 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     # Authentication is a dependency so a bad key is a 401 even when the body is also bad.
     client = Depends(auth.authenticate)
 
-    @app.post("/v1/chat/completions")
+    relay_errors = (400, 401, 404, 413, 429, 502, 503, 504)
+
+    @app.post("/v1/chat/completions", response_model=None, responses=responses(
+        *relay_errors, ok=ChatCompletionResponse, stream=True))
     async def chat(body: ChatCompletionRequest, request: Request,
                    principal: Principal = client) -> Response:
         return await serve(request, principal, CHAT, body)
 
-    @app.post("/v1/completions")
+    @app.post("/v1/completions", response_model=None, responses=responses(
+        *relay_errors, ok=CompletionResponse, stream=True))
     async def completions(body: CompletionRequest, request: Request,
                           principal: Principal = client) -> Response:
         return await serve(request, principal, COMPLETIONS, body)
 
-    @app.get("/v1/models")
+    @app.get("/v1/models", responses=responses(401, 502, 503, 504))
     async def models(request: Request, principal: Principal = client) -> ModelList:
         return await proxy(request).models.list_models()
 
-    @app.post("/v1/feedback")
+    @app.post("/v1/feedback", responses=responses(400, 401, 404, 413, 429))
     async def feedback(body: FeedbackRequest, request: Request,
                        principal: Principal = client) -> FeedbackResponse:
         if not feedback_limit.allow(principal.key_id):
@@ -197,13 +208,13 @@ def build_app(settings: GatewaySettings) -> FastAPI:
                                 accepted_correction=bool(event.correction and
                                                          event.from_reviewer))
 
-    @app.post("/admin/policy/reload")
+    @app.post("/admin/policy/reload", responses=responses(400, 401, 403, 409, 413))
     async def reload_policy(request: Request,
                             principal: Principal = Depends(auth.require_admin)
                             ) -> PolicyReloadResponse:
         policy_file: PolicyFile | None = request.app.state.policy_file
         if policy_file is None:
-            raise APIError("No policy file is configured (policy.file).", status=400,
+            raise APIError("No policy file is configured (policy.file).", status=409,
                            code="policy_file_unset", param="policy.file")
         apply_policy_file(policy_file, proxy(request).pipeline, metrics)
         return PolicyReloadResponse(file=str(policy_file.path),
@@ -229,11 +240,13 @@ def build_app(settings: GatewaySettings) -> FastAPI:
 
     admin = Depends(auth.require_admin)
 
-    @app.get("/admin/adapters")
+    admin_errors = (400, 401, 403, 404, 409, 413, 502, 503, 504)
+
+    @app.get("/admin/adapters", responses=responses(*admin_errors))
     async def list_adapters(request: Request, principal: Principal = admin) -> RolloutStatus:
         return await asyncio.to_thread(rollout_status, controller(request))
 
-    @app.get("/admin/adapters/{name}")
+    @app.get("/admin/adapters/{name}", responses=responses(*admin_errors))
     async def show_adapter(name: str, request: Request,
                            principal: Principal = admin) -> AdapterDetail:
         try:
@@ -242,34 +255,36 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             raise APIError(str(exc), status=exc.status, code="adapter_not_found",
                            param="name") from exc
 
-    @app.post("/admin/adapters/rollback")
+    @app.post("/admin/adapters/rollback", responses=responses(*admin_errors))
     async def rollback_adapter(request: Request, body: RollbackRequest | None = None,
                                principal: Principal = admin) -> RolloutStatus:
         reason = body.reason if body else ""
         return await admin_call(request, lambda r: r.rollback(reason))
 
-    @app.post("/admin/adapters/pin")
+    @app.post("/admin/adapters/pin", responses=responses(*admin_errors))
     async def pin_rollout(request: Request, body: PinRequest | None = None,
                           principal: Principal = admin) -> RolloutStatus:
         pinned = body.pinned if body else True
         return await admin_call(request, lambda r: r.pin(pinned))
 
-    @app.post("/admin/adapters/{name}/promote")
+    @app.post("/admin/adapters/{name}/promote", responses=responses(*admin_errors))
     async def promote_adapter(name: str, request: Request,
                               principal: Principal = admin) -> RolloutStatus:
         return await admin_call(request, lambda r: r.promote(name))
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses=PLAIN)
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={**PLAIN, **responses(503)})
     async def readyz(request: Request) -> PlainTextResponse:
         if await proxy(request).upstream.ready():
-            return PlainTextResponse("ready")
+            judged = proxy(request).pipeline.judges
+            return PlainTextResponse("ready" if judged else
+                                     "ready (no judges enabled: traffic is not judged)")
         raise APIError("upstream is not reachable", status=503, code="upstream_unready")
 
-    @app.get("/metrics")
+    @app.get("/metrics", responses=PLAIN)
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

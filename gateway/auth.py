@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -10,7 +11,7 @@ from fastapi import Request
 from adapter.errors import APIError
 from gateway.settings import AuthSettings
 
-__all__ = ["Authenticator", "Principal"]
+__all__ = ["Authenticator", "OpenAccessError", "Principal"]
 
 OPEN_TENANT = "default"
 
@@ -25,12 +26,21 @@ class Principal:
     key_id: str = "anonymous"  # a short, non-secret handle for logs and rate limits
 
 
+class OpenAccessError(ValueError):
+    """A gateway without keys asked to listen beyond loopback without ``auth.allow_open``."""
+
+
 class Authenticator:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, host: str = "127.0.0.1") -> None:
         self._keys = dict(settings.keys)
         self._admin = list(settings.admin_keys)
         self._reviewers = list(settings.reviewer_keys)
         self.open = settings.open
+        if self.open and not settings.allow_open and not _loopback(host):
+            raise OpenAccessError(
+                f"no API keys are configured (auth.keys, auth.admin_keys) and the gateway "
+                f"would listen on {host!r}, beyond this machine: set keys, listen on "
+                f"127.0.0.1, or set auth.allow_open: true to serve anyone who reaches it")
 
     def authenticate(self, request: Request) -> Principal:
         if self.open:
@@ -51,6 +61,15 @@ class Authenticator:
         if not principal.admin:
             raise APIError("This route needs an admin key.", status=403, code="admin_required")
         return principal
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
 
 
 def _same(key: bytes, known: str) -> bool:

@@ -67,6 +67,7 @@ def gateway(
 ) -> None:
     """Run the OpenAI-compatible safety gateway."""
     from gateway.app import build_app
+    from gateway.auth import OpenAccessError
     from gateway.settings import load_settings
 
     overrides: dict[str, dict[str, object]] = {}
@@ -80,7 +81,12 @@ def gateway(
         overrides["server"] = server
     settings = load_settings(config, **overrides)
     configure_logging(settings.server.log_level, service="gateway")
-    uvicorn.run(build_app(settings), host=settings.server.host, port=settings.server.port,
+    try:
+        gateway_app = build_app(settings)
+    except OpenAccessError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(gateway_app, host=settings.server.host, port=settings.server.port,
                 log_config=None, access_log=False, loop="uvloop", http="httptools")
 
 

@@ -107,6 +107,10 @@ class AuthSettings(_Section):
         description="Keys whose feedback corrections may become training targets. A reviewer "
                     "key must also be listed in `keys` (for its tenant) or `admin_keys`.")
 
+    allow_open: bool = Field(
+        default=False, description="Without any key the gateway is open to whoever reaches "
+        "it; it then starts only on a loopback address unless this is true.")
+
     @property
     def open(self) -> bool:
         return not self.keys and not self.admin_keys
@@ -156,7 +160,7 @@ class GuardModelSettings(_Section):
 
 
 class HarmJudgeSettings(_Section):
-    enabled: bool = Field(default=False, description="Run the harm judge.")
+    enabled: bool = Field(default=True, description="Run the harm judge.")
     backend: Literal["embedded", "guard"] = Field(
         default="embedded", description="embedded = the CPU classifier shipped in the package "
         "(or `artefact`); guard = a guard LLM behind `guard.url`.")
@@ -187,7 +191,7 @@ class HarmJudgeSettings(_Section):
 
 
 class LanguageJudgeSettings(_Section):
-    enabled: bool = Field(default=False, description="Run the language-consistency judge.")
+    enabled: bool = Field(default=True, description="Run the language-consistency judge.")
     languages: list[str] = Field(
         default_factory=lambda: ["en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "fr",
                                  "de", "es", "pt", "ru", "ja"],
@@ -202,7 +206,7 @@ class LanguageJudgeSettings(_Section):
 
 
 class RefusalJudgeSettings(_Section):
-    enabled: bool = Field(default=False, description="Run the refusal / over-refusal judge.")
+    enabled: bool = Field(default=True, description="Run the refusal / over-refusal judge.")
     benign_below: float = Field(
         default=0.5, ge=0.0, le=1.0, description="A refusal of a request whose harm score is "
         "below this is an over-refusal.")
@@ -211,7 +215,7 @@ class RefusalJudgeSettings(_Section):
 
 
 class PIIJudgeSettings(_Section):
-    enabled: bool = Field(default=False, description="Run the PII judge (category `pii`).")
+    enabled: bool = Field(default=True, description="Run the PII judge (category `pii`).")
     kinds: list[str] = Field(
         default_factory=lambda: ["secret", "email", "iban", "card", "ip", "phone"],
         description="Which kinds of PII it looks for.")
@@ -262,8 +266,14 @@ class TenantPolicy(_Section):
 
 class PolicySettings(_Section):
     rules: dict[str, PolicyRule] = Field(
-        default_factory=lambda: {"phrase": PolicyRule(action=Action.BLOCK)},
-        description="Category -> rule. A category without a rule is only counted (allow).")
+        default_factory=lambda: {
+            "phrase": PolicyRule(action=Action.BLOCK),
+            "harm": PolicyRule(action=Action.BLOCK, threshold=0.8),
+            "over_refusal": PolicyRule(action=Action.FLAG),
+            "language_mix": PolicyRule(action=Action.FLAG, threshold=0.3),
+            "pii": PolicyRule(action=Action.REDACT)},
+        description="Category -> rule. A category without a rule is only counted (allow). "
+        "Given, it replaces the default rules as a whole.")
     tenants: dict[str, TenantPolicy] = Field(
         default_factory=dict, description="Tenant -> rules that replace the global rule of "
         "the same category for that tenant's traffic.")

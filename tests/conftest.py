@@ -75,6 +75,19 @@ def engine(tiny_models: dict[str, Path]) -> Iterator[EngineProcess]:
 GatewayFactory = Callable[..., ThreadedServer]
 
 
+#: Judge sections a test gateway turns off unless the test configures them: the defaults run
+#: them all, and the harm judge's encoder costs seconds per gateway.
+_DEFAULT_ON_JUDGES = ("harm", "language", "refusal", "pii")
+
+
+def gateway_settings(**overrides: Any) -> GatewaySettings:
+    """Settings for a test gateway: judges the test does not configure are off."""
+    judges = dict(overrides.get("judges") or {})
+    for name in _DEFAULT_ON_JUDGES:
+        judges.setdefault(name, {"enabled": False})
+    return GatewaySettings(**{**overrides, "judges": judges})
+
+
 @pytest.fixture
 def make_gateway(engine: EngineProcess) -> Iterator[GatewayFactory]:
     """Start gateways with settings overrides; by default in front of the session engine."""
@@ -82,7 +95,7 @@ def make_gateway(engine: EngineProcess) -> Iterator[GatewayFactory]:
 
     def start(**overrides: Any) -> ThreadedServer:
         overrides.setdefault("upstream", {"url": engine.url})
-        settings = GatewaySettings(**overrides)
+        settings = gateway_settings(**overrides)
         server = ThreadedServer(build_app(settings)).__enter__()
         servers.append(server)
         return server

@@ -6,14 +6,14 @@ from __future__ import annotations
 import httpx
 
 from gateway.app import build_app
-from gateway.settings import GatewaySettings
 from tests.canned import build_canned_upstream
+from tests.conftest import gateway_settings
 from tests.servers import ThreadedServer
 
 
 def test_unknown_route_and_wrong_method_are_openai_errors() -> None:
     with ThreadedServer(build_canned_upstream()) as upstream, ThreadedServer(build_app(
-            GatewaySettings(upstream={"url": upstream.url}))) as gateway:
+            gateway_settings(upstream={"url": upstream.url}))) as gateway:
         missing = httpx.post(f"{gateway.url}/chat/completions", json={})
         assert missing.status_code == 404
         assert missing.json()["error"]["message"] == "Not Found"

@@ -26,6 +26,7 @@ from gateway.events.kafka_source import KafkaSource
 from gateway.events.schema import FlaggedExchange, decode_event
 from gateway.settings import GatewaySettings, KafkaSettings, TopicSettings
 from tests.canned import build_canned_upstream
+from tests.conftest import gateway_settings
 from tests.kafka_broker import KafkaBroker
 from tests.servers import REPO, ThreadedServer, free_port, read_metric, wait_ready
 from trainer.consumer import ConsumerMetrics, EventConsumer
@@ -61,7 +62,7 @@ def upstream() -> Iterator[ThreadedServer]:
 
 def _settings(broker: KafkaBroker, upstream: ThreadedServer, spool: Path,
               topics: TopicSettings, **events: Any) -> GatewaySettings:
-    return GatewaySettings(
+    return gateway_settings(
         upstream={"url": upstream.url},
         judges={"phrase": {"enabled": True, "phrases": [FLAG]}},
         policy={"rules": {"phrase": {"action": "flag"}}},
@@ -247,7 +248,7 @@ def test_kcat_reads_the_example_configs_flagged_event(
     config["upstream"] = {"url": upstream.url}
     config["events"].update(spool_dir=str(tmp_path / "spool"), topics=topics.model_dump())
     config["events"]["kafka"]["bootstrap_servers"] = [broker.bootstrap]
-    with ThreadedServer(build_app(GatewaySettings(**config))) as gw:
+    with ThreadedServer(build_app(gateway_settings(**config))) as gw:
         _chat(gw.url, f"{FLAG} for kcat", conversation="kcat")
         _chat(gw.url, "not flagged", conversation="kcat")
     out = subprocess.run([kcat, "-C", "-b", broker.bootstrap, "-t", topics.flagged,

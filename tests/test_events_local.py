@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from gateway.app import build_app
 from gateway.events.local_log import LocalLog, LocalLogSource
 from gateway.events.schema import Feedback, FlaggedExchange, SampledExchange, decode_event
-from gateway.settings import GatewaySettings
 from tests.canned import build_canned_upstream
+from tests.conftest import gateway_settings
 from tests.servers import ThreadedServer, read_metric
 from trainer.consumer import ConsumerMetrics, EventConsumer
 from trainer.store import DatasetStore
@@ -32,7 +32,7 @@ def upstream() -> Iterator[ThreadedServer]:
 
 
 def _gateway(upstream: ThreadedServer, log_path: Path, **extra: Any) -> ThreadedServer:
-    settings = GatewaySettings(
+    settings = gateway_settings(
         upstream={"url": upstream.url},
         judges={"phrase": {"enabled": True, "phrases": [FLAG]}},
         policy={"rules": {"phrase": {"action": "flag"}}},

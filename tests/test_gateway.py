@@ -10,9 +10,8 @@ import openai
 import pytest
 
 from gateway.app import build_app
-from gateway.settings import GatewaySettings
 from tests.canned import build_canned_upstream
-from tests.conftest import GatewayFactory, client_for
+from tests.conftest import GatewayFactory, client_for, gateway_settings
 from tests.servers import EngineProcess, ThreadedServer, free_port, read_metric
 from tests.tinymodel import BASE_REPLY, reply_for
 
@@ -153,7 +152,7 @@ def test_upstream_down_is_502_and_not_ready(make_gateway: GatewayFactory) -> Non
 
 def test_upstream_timeout_is_504() -> None:
     with ThreadedServer(build_canned_upstream("slow", delay_s=3.0)) as slow:
-        settings = GatewaySettings(upstream={"url": slow.url, "read_timeout_s": 0.3})
+        settings = gateway_settings(upstream={"url": slow.url, "read_timeout_s": 0.3})
         with ThreadedServer(build_app(settings)) as gateway:
             started = time.perf_counter()
             with pytest.raises(openai.APIStatusError) as err:

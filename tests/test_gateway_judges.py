@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from gateway.app import build_app
-from gateway.settings import GatewaySettings
 from tests.canned import build_canned_upstream
+from tests.conftest import gateway_settings
 from tests.servers import DATA, REPO, ThreadedServer, read_metric
 
 ADMIN, STRICT, USER = "sk-admin-0001", "sk-strict-001", "sk-user-00001"
@@ -42,7 +42,7 @@ def servers() -> Iterator[list[ThreadedServer]]:
 
 def _gateway(servers: list[ThreadedServer], text: str, **settings: Any) -> ThreadedServer:
     upstream = _upstream(text, settings.pop("pieces", None), settings.pop("reasoning", ""))
-    gateway = ThreadedServer(build_app(GatewaySettings(upstream={"url": upstream.url},
+    gateway = ThreadedServer(build_app(gateway_settings(upstream={"url": upstream.url},
                                                        **settings))).__enter__()
     servers += [gateway, upstream]
     return gateway

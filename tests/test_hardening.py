@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,8 +18,10 @@ import openai
 import pytest
 
 from gateway.app import build_app
+from gateway.auth import OpenAccessError
 from gateway.settings import GatewaySettings
 from tests.canned import CANNED_TEXT, build_canned_upstream
+from tests.conftest import gateway_settings
 from tests.servers import ThreadedServer, read_metric
 
 KEY = "sk-tenant-key-1234"
@@ -32,7 +36,7 @@ def upstream() -> Iterator[ThreadedServer]:
 
 @pytest.fixture(scope="module")
 def gateway(upstream: ThreadedServer) -> Iterator[ThreadedServer]:
-    settings = GatewaySettings(upstream={"url": upstream.url}, auth={"keys": {KEY: "acme"}},
+    settings = gateway_settings(upstream={"url": upstream.url}, auth={"keys": {KEY: "acme"}},
                                limits={"max_body_bytes": 1 << 20, "max_messages": 64,
                                        "max_tokens": 4096},
                                judges={"phrase": {"enabled": True, "phrases": ["forbidden"]}})
@@ -79,7 +83,7 @@ def test_text_no_downstream_can_carry_is_a_400_naming_where(
 
 @pytest.mark.parametrize(("extra", "param"), [
     ({"stream": "yes"}, "stream"), ({"stream": 1}, "stream"), ({"n": 10000}, "n"),
-    ({"n": 2}, "n"), ({"n": "1"}, "n"), ({"max_tokens": 1 << 20}, "max_tokens"),
+    ({"n": 2}, "n"), ({"max_tokens": 1 << 20}, "max_tokens"),
     ({"max_completion_tokens": 5000}, "max_completion_tokens"),
     ({"messages": HI * 10000}, "messages")])
 def test_what_the_gateway_cannot_serve_is_refused_with_its_parameter(
@@ -116,7 +120,7 @@ def test_a_body_over_the_limit_is_refused_unread(gateway: ThreadedServer) -> Non
 def test_judging_past_its_budget_follows_the_fail_mode(
         upstream: ThreadedServer, fail_mode: str, finish: str) -> None:
     # A budget no judging step can meet: every step times out, deterministically.
-    settings = GatewaySettings(
+    settings = gateway_settings(
         upstream={"url": upstream.url}, policy={"on_judge_timeout": fail_mode},
         judges={"budget_s": 1e-9, "phrase": {"enabled": True, "phrases": ["forbidden"]}})
     with ThreadedServer(build_app(settings)) as server:
@@ -138,7 +142,7 @@ def test_judging_past_its_budget_follows_the_fail_mode(
 
 
 def test_long_text_is_judged_in_windows_never_skipped(upstream: ThreadedServer) -> None:
-    settings = GatewaySettings(
+    settings = gateway_settings(
         upstream={"url": upstream.url}, judges={
             "window_chars": 1024, "phrase": {"enabled": True, "phrases": ["forbidden"]}})
     with ThreadedServer(build_app(settings)) as server:
@@ -164,7 +168,7 @@ def test_long_text_is_judged_in_windows_never_skipped(upstream: ThreadedServer) 
 
 def test_a_stream_cut_short_upstream_ends_with_an_error_not_a_whole_answer() -> None:
     with ThreadedServer(build_canned_upstream("canned", truncate=True)) as upstream, \
-            ThreadedServer(build_app(GatewaySettings(upstream={"url": upstream.url}))) as gw:
+            ThreadedServer(build_app(gateway_settings(upstream={"url": upstream.url}))) as gw:
         client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="none", max_retries=0)
         received = []
         with pytest.raises(openai.APIError, match="before the answer finished"):
@@ -173,3 +177,28 @@ def test_a_stream_cut_short_upstream_ends_with_an_error_not_a_whole_answer() -> 
                 received.append(chunk)
         assert received and all(c.choices[0].finish_reason is None for c in received)
         assert _metric(gw, "vigil_upstream_errors_total", {"kind": "truncated"}) == 1
+
+
+def test_an_open_gateway_starts_only_on_loopback_unless_allowed(upstream: ThreadedServer) -> None:
+    exposed = {"upstream": {"url": upstream.url}, "server": {"host": "0.0.0.0"}}
+    with pytest.raises(OpenAccessError, match=r"auth\.allow_open"):
+        build_app(gateway_settings(**exposed))
+    build_app(gateway_settings(**exposed, auth={"allow_open": True}))
+    build_app(gateway_settings(**exposed, auth={"keys": {KEY: "acme"}}))
+    cli = subprocess.run([sys.executable, "-m", "gateway", "gateway", "--upstream", upstream.url,
+                          "--host", "0.0.0.0", "--port", "0"], capture_output=True, text=True,
+                         timeout=120)
+    assert cli.returncode == 2 and "no API keys are configured" in cli.stderr, cli.stderr
+
+
+def test_the_defaults_judge_and_a_gateway_without_judges_says_so(
+        upstream: ThreadedServer) -> None:
+    defaults = GatewaySettings().judges
+    assert all(getattr(defaults, name).enabled for name in ("harm", "language", "refusal", "pii"))
+    with ThreadedServer(build_app(gateway_settings(upstream={"url": upstream.url}))) as server:
+        assert httpx.get(f"{server.url}/readyz").text == (
+            "ready (no judges enabled: traffic is not judged)")
+    with ThreadedServer(build_app(gateway_settings(
+            upstream={"url": upstream.url},
+            judges={"phrase": {"enabled": True, "phrases": ["x"]}}))) as server:
+        assert httpx.get(f"{server.url}/readyz").text == "ready"

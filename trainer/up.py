@@ -26,15 +26,9 @@ from trainer.settings import TrainerSettings
 
 __all__ = ["UpPlan", "plan_up"]
 
-#: The judges and policy of the one-machine loop. Harmful answers are *flagged*, not blocked,
-#: so that what the model itself does stays visible and measurable while the loop improves
-#: it; production configs block (see vigil.example.yaml).
-_JUDGES: dict[str, Any] = {
-    "harm": {"enabled": True, "backend": "embedded"},
-    "refusal": {"enabled": True},
-    "language": {"enabled": True},
-    "pii": {"enabled": True},
-}
+#: The policy of the one-machine loop (its judges are the defaults). Harmful answers are
+#: *flagged*, not blocked, so that what the model itself does stays visible and measurable
+#: while the loop improves it; production configs block (the default policy).
 _POLICY: dict[str, Any] = {"rules": {
     "harm": {"action": "flag", "threshold": 0.5},
     "over_refusal": {"action": "flag", "threshold": 0.5},
@@ -76,7 +70,6 @@ def system_config(*, model: str, data_dir: Path, host: str, port: int, alias: st
     return {
         "server": {"host": host, "port": port},
         "upstream": {"url": engine_url},
-        "judges": _JUDGES,
         "policy": _POLICY,
         "events": {"backend": "local", "local_path": str(data_dir / "events.db"),
                    "spool_dir": str(data_dir / "spool"), "sample_rate": 0.25},
