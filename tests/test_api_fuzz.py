@@ -41,6 +41,6 @@ def test_no_input_gets_a_5xx_or_an_undocumented_answer(tmp_path: Path) -> None:
              # /admin/adapters/pin and /rollback also match GET /admin/adapters/{name} (an
              # adapter named "pin"), so their 405 rightly allows GET: a known path overlap.
              "--exclude-checks", "allow_header_conformance"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays there
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-2000:]
     assert "Operations:       13 selected / 13 total" in run.stdout, run.stdout[-3000:]
