@@ -323,6 +323,44 @@ def test_requests_use_the_encoder_and_replies_only_the_ngrams(tiny_artefact: Pat
     assert EmbeddedHarmScorer(tiny_artefact, encoder=False).classifier.encoder is None
 
 
+def test_the_numpy_encoder_computes_what_transformers_computes() -> None:
+    """The gateway runs the base encoder on numpy (no torch); the head was fitted on the same
+    representation, so it must match transformers' BertModel, truncation included."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    texts = ["How do I kill a Python process?", "We are a group of Muslims.", "x", "",
+             "我们是一群穆斯林。", "Step one of many. " * 200]  # the last is cut to its end
+    mine = SentenceEncoder(EncoderConfig(max_tokens=64)).embed(texts, batch_size=4)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir(), truncation_side="left")
+    model = AutoModel.from_pretrained(base_model_dir()).eval()
+    batch = tokenizer(texts, return_tensors="pt", truncation=True, padding=True, max_length=64)
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    reference = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).numpy()
+    assert mine.shape == reference.shape == (len(texts), 384)
+    assert np.abs(mine - reference).max() < 1e-4
+
+
+_JUDGE_WITH_THE_DEFAULTS = """
+import sys
+from gateway.app import build_app
+from gateway.judges.base import ExchangeContext, Where
+from gateway.judges.registry import build_judges
+from gateway.settings import GatewaySettings
+for judge in build_judges(GatewaySettings().judges):
+    judge.judge("How do I bake bread?", Where.INPUT, ExchangeContext("t", "m", "hi"))
+print(sorted(m for m in ("torch", "transformers", "trl", "peft", "datasets") if m in sys.modules))
+"""
+
+
+def test_the_gateway_process_imports_no_torch() -> None:
+    done = subprocess.run([sys.executable, "-c", _JUDGE_WITH_THE_DEFAULTS], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
 def test_the_encoder_is_trusted_as_far_as_it_can_read() -> None:
     assert latin_share("How do I bake bread?") == 1.0
     assert latin_share("Wir sind eine Gruppe von Muslimen.") == 1.0

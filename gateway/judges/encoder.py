@@ -16,16 +16,15 @@ the classifier trusts it in proportion to the Latin-script share of a text
 from __future__ import annotations
 
 import hashlib
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from safetensors.numpy import load_file, save_file
-from transformers import AutoModel, AutoTokenizer
+
+from gateway.judges.bert import BertEncoder
 
 __all__ = ["BASE_MODEL", "BASE_SHA256", "EncoderConfig", "SentenceEncoder", "base_model_dir",
            "latin_share"]
@@ -92,31 +91,18 @@ class SentenceEncoder:
             raise ValueError(f"{weights}: SHA-256 {found} is not the base the harm encoder "
                              f"was trained on ({BASE_SHA256})")
         self.config = config
-        # A fast tokenizer sets its truncation state on every call and raises "Already
-        # borrowed" when two threads call it at once; scorers must be thread-safe.
-        self._tokenizer_lock = threading.Lock()
-        self.tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True,
-                                                       truncation_side="left")
-        self.model = AutoModel.from_pretrained(base_dir, local_files_only=True).eval()
+        self.bert = BertEncoder(base_dir, config.max_tokens)  # numpy: no torch in a gateway
         #: The head: ``relu(e @ w1.T + b1) @ w2 + b2`` on an embedding ``e``.
         self.head_state: dict[str, np.ndarray] = {}
 
     @property
     def dim(self) -> int:
-        return int(self.model.config.hidden_size)
+        return self.bert.hidden
 
-    @torch.inference_mode()
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """``(len(texts), hidden)`` mean-pooled embeddings, in float32."""
-        out = []
-        for i in range(0, len(texts), batch_size):
-            with self._tokenizer_lock:
-                batch = self.tokenizer(texts[i:i + batch_size], return_tensors="pt",
-                                       truncation=True, padding=True,
-                                       max_length=self.config.max_tokens)
-            h = self.model(**batch).last_hidden_state
-            m = batch["attention_mask"].unsqueeze(-1).to(h.dtype)
-            out.append(((h * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy())
+        out = [self.bert.embed(texts[i:i + batch_size])
+               for i in range(0, len(texts), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def head(self, embeddings: np.ndarray) -> np.ndarray:
