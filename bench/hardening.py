@@ -136,6 +136,9 @@ def main() -> None:
             _config(Path(tmp), "judged", upstream, True)))
         bare = stack.enter_context(gateway_process(_config(Path(tmp), "bare", upstream, False)))
 
+        port = urlsplit(judged).port
+        assert port is not None
+        idle_rss = _rss_mb(port)  # the default judges loaded, no traffic yet
         _warm_worker_process(judged)
         alone, loaded, bigs = [], [], 0
         for round_ in range(args.rounds):
@@ -158,13 +161,11 @@ def main() -> None:
         report["throughput_c32"] = {"judges_on_rps": on, "judges_off_rps": off,
                                     "ratio": on / off}
 
-        port = urlsplit(judged).port
-        assert port is not None
         before = _rss_mb(port)
         seconds, status = _huge_body(judged)
         report["body_64mib"] = {"status": status, "ms_to_refusal": seconds * 1e3,
-                                "rss_growth_mb": _rss_mb(port) - before,
-                                "idle_rss_mb": before}
+                                "rss_growth_mb": _rss_mb(port) - before}
+        report["gateway_rss_mb"] = {"idle": idle_rss, "after_the_load": before}
     print(json.dumps(report, indent=2))
 
 

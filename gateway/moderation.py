@@ -14,17 +14,19 @@ checked against the deadline, so a huge message costs a bounded amount of a work
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import multiprocessing
 import os
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+import threadpoolctl
 
 from gateway.judges.base import Action, ExchangeContext, Judge, Span, Verdict, Where
 from gateway.metrics import GatewayMetrics
@@ -62,6 +64,7 @@ class JudgePipeline:
         self.budget_s = budget_s
         self.window_chars = window_chars
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="vigil-judge")
+        _one_blas_thread()
         self._processes = processes if factory is not None else 0
         self._factory = factory
         self._remote: ProcessPoolExecutor | None = None
@@ -108,9 +111,18 @@ class JudgePipeline:
             return self.timed_out(parts[0][1], context)
         return self._decide(verdicts, context)
 
+    def bounded(self, context: ExchangeContext) -> ExchangeContext:
+        """``context`` as judges see it: the request cut to its last window (what a reply
+        answers is at its end), so no judge holds or caches a huge request per call."""
+        if len(context.request_text) <= self.window_chars:
+            return context
+        return dataclasses.replace(context,
+                                   request_text=context.request_text[-self.window_chars:])
+
     async def _verdicts(self, text: str, where: Where, context: ExchangeContext,
                         deadline: float) -> list[Verdict]:
         loop = asyncio.get_running_loop()
+        context = self.bounded(context)
         names = frozenset(j.name for j in self.judges if self.policy.runs(j.name, where))
         if len(text) > self.window_chars and self._worker_process() is not None:
             verdicts, timings = await loop.run_in_executor(
@@ -194,17 +206,23 @@ def judge_windows(judges: list[Judge], names: frozenset[str], text: str, where: 
     return (_highest(verdicts) if len(starts) > 1 else verdicts), timings
 
 
+def _one_blas_thread() -> None:
+    """Judging is parallel across requests (the worker threads); a BLAS that also spreads
+    each small matrix product over every core makes the threads fight (measured: a third of
+    the throughput at concurrency 32). Process-wide, which is why only judging sets it."""
+    threadpoolctl.threadpool_limits(1, user_api="blas")
+
+
 _WORKER_JUDGES: list[Judge] = []
 
 
 def _start_worker(factory: Callable[[], list[Judge]]) -> None:
-    """Long text is bulk work: the worker runs at a lower priority, on one thread, so the
+    """Long text is bulk work: the worker runs at a lower priority, on one core, so the
     gateway process's own judging and relaying keep the CPU they need."""
     global _WORKER_JUDGES
     os.nice(10)
+    _one_blas_thread()
     _WORKER_JUDGES = factory()
-    if "torch" in sys.modules:  # an encoder's intra-op threads would take every core
-        sys.modules["torch"].set_num_threads(1)
 
 
 def _worker_ping() -> bool:
@@ -258,7 +276,7 @@ class StreamGuard(Generic[T]):
 
     def __init__(self, pipeline: JudgePipeline, context: ExchangeContext) -> None:
         self._pipeline = pipeline
-        self.context = context
+        self.context = pipeline.bounded(context)
         self._judges = {judge.name: judge for judge in pipeline.judges}
         self._states = {(judge.name, where): judge.start_stream(where)
                         for judge in pipeline.judges for where in (Where.OUTPUT, Where.REASONING)}

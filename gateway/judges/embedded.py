@@ -48,8 +48,9 @@ class EmbeddedHarmScorer:
             classifier = _load(directory, encoder,
                                model.stat().st_mtime_ns if model.is_file() else 0)
         self.classifier = classifier
-        # Scores per instance (not module-level) so two gateways do not share one.
-        self._cached = lru_cache(maxsize=4096)(self._score_request)
+        # Scores per instance (not module-level) so two gateways do not share one. Requests
+        # reach judges cut to one judging window (JudgePipeline), which bounds each key.
+        self._cached = lru_cache(maxsize=1024)(self._score_request)
 
     def _score_request(self, text: str) -> HarmScore:
         return self._score_text(text, use_encoder=True)

@@ -56,10 +56,16 @@ class Refusal:
 _NONE = Refusal("none", 0.0)
 
 
-@lru_cache(maxsize=4096)
 def detect_refusal(text: str) -> Refusal:
     """Is ``text`` a refusal? Only its opening counts: a reply that refuses deep inside a
     long answer is an answer."""
+    # The answer depends on the first 1,001 characters only (a refusal in the first 400,
+    # then more than 600 after it): cache on those, so a long reply is not held as a key.
+    return _detect_refusal(text[:1001])
+
+
+@lru_cache(maxsize=4096)
+def _detect_refusal(text: str) -> Refusal:
     head = text[:400]
     match = _REFUSAL.search(head)
     if match is None:
