@@ -2,7 +2,8 @@
 
 1. stall: p50 of small requests while one client keeps a 2 MB message in judging, over their
    p50 without it (the default judges of ``vigil.example.yaml``);
-2. throughput at concurrency 32 with the default judges, over judges off;
+2. throughput at concurrency 32 with the default judges, over judges off, and over two
+   judging gateway processes sharing the load (two replicas);
 3. a 64 MiB body: time to the 413, and the gateway's RSS growth.
 
     .venv/bin/python -m bench.hardening [--small 40] [--rounds 3]
@@ -17,6 +18,7 @@ import socket
 import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,16 @@ def _warm_worker_process(url: str) -> None:
         time.sleep(0.2)
 
 
+def _split_load(urls: list[str], requests: int) -> float:
+    """Requests per second with concurrency 32 split evenly over ``urls`` (gateway processes
+    behind a Service, as replicas are)."""
+    with ThreadPoolExecutor(len(urls)) as pool:
+        results = list(pool.map(lambda url: run_load(
+            url, SMALL, concurrency=32 // len(urls), requests=requests // len(urls), vary=True),
+            urls))
+    return sum(len(r.latencies_s) for r in results) / max(r.elapsed_s for r in results)
+
+
 def _huge_body(url: str) -> tuple[float, int]:
     """Send a 64 MiB body's headers and as much of it as the gateway takes; seconds to the
     413 and its status."""
@@ -152,14 +164,19 @@ def main() -> None:
                            "ratio": statistics.median(loaded) / statistics.median(alone),
                            "2mb_messages_answered": bigs}
 
-        rps: dict[str, list[float]] = {"judges on": [], "judges off": []}
+        second = stack.enter_context(gateway_process(
+            _config(Path(tmp), "second", upstream, True)))
+        rps: dict[str, list[float]] = {"judges on": [], "judges off": [], "two gateways": []}
         for _ in range(args.rounds):
             for name, url in (("judges on", judged), ("judges off", bare)):
                 rps[name].append(run_load(url, SMALL, concurrency=32, requests=args.requests,
                                           vary=True).rps)
+            rps["two gateways"].append(_split_load([judged, second], args.requests))
         on, off = statistics.median(rps["judges on"]), statistics.median(rps["judges off"])
+        two = statistics.median(rps["two gateways"])
         report["throughput_c32"] = {"judges_on_rps": on, "judges_off_rps": off,
-                                    "ratio": on / off}
+                                    "ratio": on / off, "two_judging_gateways_rps": two,
+                                    "two_over_one": two / on}
 
         before = _rss_mb(port)
         seconds, status = _huge_body(judged)

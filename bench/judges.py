@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-import torch
+import threadpoolctl
 
 from bench.harness import gateway_process, percentile, serve_canned
 from gateway.judges.base import ExchangeContext, Where
@@ -124,8 +124,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.sched_setaffinity(0, {0})  # one core, as the target says
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    blas = threadpoolctl.threadpool_limits(1, user_api="blas")
     costs = judge_costs(args.runs, args.artefact)
     words = len(REPLY.split())
     print(f"judges on one reply of {words} words (~{int(words * 1.3)} tokens), one core, "
@@ -136,7 +135,7 @@ def main() -> None:
           f"then cached), one core, {min(args.runs, 200)} runs:")
     for name, c in request_costs(min(args.runs, 200), args.artefact).items():
         print(f"  {name:<24} p50 {c['p50_ms']:7.3f} ms   p99 {c['p99_ms']:7.3f} ms")
-    torch.set_num_threads(threads)
+    blas.restore_original_limits()
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     if args.no_ttft:
         return

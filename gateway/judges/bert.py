@@ -62,8 +62,8 @@ class BertEncoder:
     def _layer(w: dict[str, np.ndarray], p: str) -> _Layer:
         a = p + "attention."
         return _Layer(
-            qkv_w=np.concatenate([w[f"{a}self.{n}.weight"].T for n in ("query", "key", "value")],
-                                 axis=1),
+            qkv_w=np.ascontiguousarray(np.concatenate(
+                [w[f"{a}self.{n}.weight"].T for n in ("query", "key", "value")], axis=1)),
             qkv_b=np.concatenate([w[f"{a}self.{n}.bias"] for n in ("query", "key", "value")]),
             out_w=np.ascontiguousarray(w[a + "output.dense.weight"].T),
             out_b=w[a + "output.dense.bias"],
