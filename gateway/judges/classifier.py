@@ -162,7 +162,7 @@ class HarmClassifier:
 
     @classmethod
     def load(cls, directory: Path = ARTEFACT_DIR, with_encoder: bool = True) -> HarmClassifier:
-        """``with_encoder=False`` loads the n-gram half only (no torch model in memory)."""
+        """``with_encoder=False`` loads the n-gram half only (no encoder weights in memory)."""
         model_file = directory / "model.json"
         if not model_file.is_file():
             raise FileNotFoundError(f"no harm classifier at {directory} (build one with "
