@@ -447,3 +447,13 @@ def test_notes_print_how_to_call_the_api(tmp_path: Path) -> None:
     assert "status.loadBalancer.ingress" in notes and ":443/v1" in notes
     assert '"model": "safe-r1"' in notes and "Authorization: Bearer" in notes
     assert "no API keys" not in notes
+
+
+def test_the_gateway_may_run_its_own_torch_free_image() -> None:
+    docs = render(CI_VALUES["full"], sets=['gateway.image={"repository": "reg/vigil-gateway"}'])
+    gateway = _container(find(docs, "Deployment", "-gateway"), "gateway")
+    trainer = _container(find(docs, "Deployment", "-trainer"), "trainer")
+    assert gateway["image"].startswith("reg/vigil-gateway:")
+    assert not trainer["image"].startswith("reg/vigil-gateway")
+    shared = _container(find(render(CI_VALUES["full"]), "Deployment", "-gateway"), "gateway")
+    assert shared["image"] == trainer["image"]

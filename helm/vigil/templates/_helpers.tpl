@@ -43,6 +43,15 @@ app.kubernetes.io/part-of: vigil
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{/* The gateway's image: its own (the Dockerfile's torch-free `gateway` target) when set. */}}
+{{- define "vigil.gatewayImage" -}}
+{{- if .Values.gateway.image.repository -}}
+{{- printf "%s:%s" .Values.gateway.image.repository (default .Chart.AppVersion .Values.gateway.image.tag) -}}
+{{- else -}}
+{{- include "vigil.image" . -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "vigil.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "vigil.fullname" .) .Values.serviceAccount.name -}}
