@@ -68,6 +68,7 @@ def gateway(
     """Run the OpenAI-compatible safety gateway."""
     from gateway.app import build_app
     from gateway.auth import OpenAccessError
+    from gateway.moderation import one_blas_thread
     from gateway.settings import load_settings
 
     overrides: dict[str, dict[str, object]] = {}
@@ -81,6 +82,7 @@ def gateway(
         overrides["server"] = server
     settings = load_settings(config, **overrides)
     configure_logging(settings.server.log_level, service="gateway")
+    one_blas_thread()
     try:
         gateway_app = build_app(settings)
     except OpenAccessError as exc:

@@ -33,7 +33,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.policy import Decision, Policy, redact
 
 __all__ = ["JUDGE_TIMEOUT", "JudgePipeline", "JudgingTimeout", "Released", "StreamGuard",
-           "judge_windows"]
+           "judge_windows", "one_blas_thread"]
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class JudgePipeline:
         self.budget_s = budget_s
         self.window_chars = window_chars
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="vigil-judge")
-        _one_blas_thread()
         self._processes = processes if factory is not None else 0
         self._factory = factory
         self._remote: ProcessPoolExecutor | None = None
@@ -75,9 +74,6 @@ class JudgePipeline:
         if self._remote is not None:
             self._remote.shutdown(wait=False, cancel_futures=True)
             self.metrics.judge_processes.set(0)
-
-    def deadline(self) -> float:
-        return time.monotonic() + self.budget_s
 
     def timed_out(self, where: Where, context: ExchangeContext) -> Decision:
         """The decision for text not judged within the budget: the policy's fail mode."""
@@ -100,7 +96,7 @@ class JudgePipeline:
 
     async def _decide_parts(self, parts: list[tuple[str, Where]],
                             context: ExchangeContext) -> Decision:
-        deadline = self.deadline()
+        deadline = time.monotonic() + self.budget_s  # the worker stops between windows past it
         verdicts: list[Verdict] = []
         try:
             async with asyncio.timeout(self.budget_s):
@@ -206,10 +202,11 @@ def judge_windows(judges: list[Judge], names: frozenset[str], text: str, where: 
     return (_highest(verdicts) if len(starts) > 1 else verdicts), timings
 
 
-def _one_blas_thread() -> None:
-    """Judging is parallel across requests (the worker threads); a BLAS that also spreads
-    each small matrix product over every core makes the threads fight (measured: a third of
-    the throughput at concurrency 32). Process-wide, which is why only judging sets it."""
+def one_blas_thread() -> None:
+    """For a judging process: judging is parallel across requests (the worker threads); a
+    BLAS that also spreads each small matrix product over every core makes the threads fight
+    (measured: a third of the throughput at concurrency 32). Process-wide, so the gateway's
+    command and the judge worker processes set it, not the library."""
     threadpoolctl.threadpool_limits(1, user_api="blas")
 
 
@@ -221,7 +218,7 @@ def _start_worker(factory: Callable[[], list[Judge]]) -> None:
     gateway process's own judging and relaying keep the CPU they need."""
     global _WORKER_JUDGES
     os.nice(10)
-    _one_blas_thread()
+    one_blas_thread()
     _WORKER_JUDGES = factory()
 
 
