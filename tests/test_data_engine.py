@@ -17,7 +17,13 @@ from gateway.judges.base import Action, Where
 from gateway.judges.embedded import EmbeddedHarmScorer
 from gateway.judges.language import LanguageJudge
 from gateway.settings import LanguageJudgeSettings
-from trainer.data_engine import DataEngineConfig, Sample, build_training_data
+from trainer.data_engine import (
+    DataEngineConfig,
+    Sample,
+    build_training_data,
+    gate_slice,
+    window_prompts,
+)
 from trainer.refresh import Refresher, RefreshMetrics
 from trainer.settings import TrainerSection
 from trainer.store import DatasetStore
@@ -103,3 +109,22 @@ def test_held_out_exchanges_do_not_count_towards_a_refresh(
     refresher = Refresher(section, store, *judges, RefreshMetrics(CollectorRegistry()))
     assert store.count_after({}, "flagged_exchange") == 3
     assert refresher.pending_flagged() == 1
+
+
+def test_the_gate_keeps_whole_conversations_of_the_window_and_sorts_their_requests() -> None:
+    events = []
+    for i in range(400):
+        conversation = f"conv-{i // 2}"  # two events per conversation
+        event = _flagged(f"{HARMFUL} ({i})", "Sure.") if i % 4 else _sampled(f"City {i}?")
+        events.append(event.model_copy(update={"conversation_id": conversation}))
+    kept = [e for e in events if gate_slice(e, 0.25)]
+    assert 60 < len(kept) < 140  # about a quarter
+    for a, b in zip(events[::2], events[1::2], strict=True):  # never split a conversation
+        assert gate_slice(a, 0.25) == gate_slice(b, 0.25)
+    assert not any(gate_slice(e, 0.0) for e in events)
+    harmful, benign = window_prompts(kept)
+    assert harmful and benign and all("pipe bomb" in p for p in harmful)
+    assert all(p.startswith("City") for p in benign)
+    # A request flagged harmful once and sampled clean once is measured as harmful.
+    both = window_prompts([_flagged("Same request", "Sure."), _sampled("Same request")])
+    assert both == (["Same request"], [])

@@ -247,5 +247,5 @@ def test_the_gate_rejects_an_adapter_trained_to_regress(
     assert read_prompts(harmful) == heldout_prompts()[0]
     assert not report["passed"], report["reasons"]
     assert report["candidate_report"]["over_refusal_rate"] >= 0.9
-    assert any(r.startswith("over-refusal rose") for r in report["reasons"])
+    assert any(r.startswith("over_refusal rose") for r in report["reasons"])
     assert refreshed.gate["passed"] and refreshed.manifest.state.value == "candidate"

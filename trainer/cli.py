@@ -195,20 +195,37 @@ def demo(
                                          help="Admin key (to watch the rollout)."),
     timeout: float = typer.Option(1800.0, help="Give up after this many seconds."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the results here."),
+    harmful: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Your own "
+                                        "harmful prompts (one a line, or .csv / .jsonl with a "
+                                        "`prompt` column), instead of the demo world's."),
+    benign: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Your own "
+                                       "benign prompts; with --harmful."),
+    heldout_share: float = typer.Option(0.2, min=0.01, max=0.99, help="With your prompts: "
+                                        "the share held out to measure on, never sent."),
 ) -> None:
     """Drive mixed traffic through the loop until a refreshed adapter is active, and print a
-    before/after table of harmful compliance, over-refusal and language mixing."""
+    before/after table of harmful compliance, over-refusal and language mixing, measured on
+    held-out prompts (the demo world's, or a share of yours) that are never sent."""
     import json
 
     from gateway.judges.embedded import EmbeddedHarmScorer
     from gateway.judges.language import LanguageJudge
     from gateway.settings import LanguageJudgeSettings
-    from trainer.demo.drive import drive_loop
+    from trainer.demo.drive import PromptSet, drive_loop
 
+    if (harmful is None) != (benign is None):
+        raise typer.BadParameter("give both --harmful and --benign, or neither",
+                                 param_hint="--harmful/--benign")
+    try:
+        prompts = (PromptSet.from_files(harmful, benign, heldout_share=heldout_share)
+                   if harmful is not None and benign is not None else None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--harmful/--benign") from exc
     console = Console(stderr=True)
     run = drive_loop(base_url, model, EmbeddedHarmScorer(),
                      LanguageJudge(LanguageJudgeSettings(enabled=True)), rounds=rounds,
                      api_key=api_key, admin_key=admin_key, timeout_s=timeout,
+                     prompts=prompts,
                      on_progress=lambda line: console.print(f"[dim]{line}[/]"))
     console.print(run.table())
     console.print(f"{run.outcome}: {', '.join(run.adapters) or 'no new adapter'} after "

@@ -28,7 +28,7 @@ from gateway.judges.refusal import detect_refusal
 from gateway.judges.taxonomy import hazard_name
 
 __all__ = ["DataEngineConfig", "Sample", "Sampler", "TrainingData", "build_training_data",
-           "prompt_key"]
+           "gate_slice", "prompt_key", "window_prompts"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,37 @@ class TrainingData:
 def prompt_key(text: str) -> str:
     """Near-identical prompts (case, punctuation, spacing) share a key."""
     return hashlib.sha256(re.sub(r"\W+", " ", text.lower()).strip().encode()).hexdigest()
+
+
+def gate_slice(event: object, share: float) -> bool:
+    """Is ``event`` in the share of the window the gate keeps? Whole conversations go one
+    way (by a hash of tenant and conversation), so none is half trained on, half measured."""
+    key = getattr(event, "key", None)
+    if share <= 0.0 or key is None:
+        return False
+    digest = hashlib.sha256(b"gate/" + key()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def window_prompts(events: Iterable[object]) -> tuple[list[str], list[str]]:
+    """``(harmful, benign)`` requests of a window's exchanges for the gate: a request the
+    judges flagged as harmful, or whose answer complied with harm, is harmful; every other
+    flagged or sampled request (over-refusals, language mixing, clean replay) is benign."""
+    harmful: dict[str, str] = {}
+    benign: dict[str, str] = {}
+    for event in events:
+        if not isinstance(event, FlaggedExchange | SampledExchange):
+            continue
+        exchange = event.exchange
+        request = exchange.messages[-1].content if exchange.messages else ""
+        if not request.strip():
+            continue
+        is_harmful = any(v.category == "harm" and v.action.severity >= 1
+                         for v in exchange.verdicts)
+        (harmful if is_harmful else benign).setdefault(prompt_key(request), request)
+    for key in harmful.keys() & benign.keys():  # judged both ways: measure it as harmful
+        del benign[key]
+    return list(harmful.values()), list(benign.values())
 
 
 def _r1(reasoning: str, answer: str) -> str:

@@ -31,7 +31,9 @@ from trainer.data_engine import (
     DataEngineConfig,
     TrainingData,
     build_training_data,
+    gate_slice,
     prompt_key,
+    window_prompts,
 )
 from trainer.engine_client import EngineClient
 from trainer.gate import GateConfig, evaluate_gate, gate_table
@@ -166,9 +168,14 @@ class Refresher:
             return RefreshResult("no_data")
         active = self._active()
         engine = EngineClient(self.section.engine_url, active)
+        # The gate's slice of this window: whole conversations, never trained on.
+        share = self.gate.window_share if self.gate else 0.0
+        for_gate = [e.event for e in events if gate_slice(e.event, share)]
         try:
-            data = build_training_data([e.event for e in events], engine, self.harm,
-                                       self.language, self.data, held_out=self.held_out)
+            data = build_training_data(
+                [e.event for e in events if not gate_slice(e.event, share)], engine,
+                self.harm, self.language, self.data, held_out=self.held_out)
+            data.counts["gate_window_events"] = len(for_gate)
             for kind, n in data.counts.items():
                 self.metrics.examples.labels(kind).set(n)
             if not data.sft:
@@ -184,7 +191,8 @@ class Refresher:
                     parent=active if active != self._base_name() else None, stages=stages,
                     data_window=_span(events), counts=dict(data.counts),
                     config_hash=self._config_hash())
-                evaluation = self._evaluate(engine, name, final, active)
+                evaluation = self._evaluate(engine, name, final, active,
+                                            window_prompts(for_gate))
                 manifest.evaluation = evaluation
                 passed = evaluation is None or evaluation["passed"]
                 self.registry.publish(final, manifest)
@@ -239,14 +247,14 @@ class Refresher:
         log.info("stage finished", extra={"stage": stage, **record.metrics})
         return record
 
-    def _evaluate(self, engine: EngineClient, name: str, adapter: Path, active: str
-                  ) -> dict[str, Any] | None:
+    def _evaluate(self, engine: EngineClient, name: str, adapter: Path, active: str,
+                  window: tuple[list[str], list[str]]) -> dict[str, Any] | None:
         if self.gate is None:
             return None
         engine.load_adapter(name, adapter)
         try:
             report = evaluate_gate(self.section.engine_url, name, active, self.harm,
-                                   self.language, self.gate)
+                                   self.language, self.gate, window)
         finally:
             engine.unload_adapter(name)
         report["table"] = gate_table(report)

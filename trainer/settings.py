@@ -40,7 +40,8 @@ class TrainerSection(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="DataEngineConfig fields.")
     gate: dict[str, Any] | None = Field(
         default=None, description="GateConfig fields (harmful_prompts, benign_prompts, "
-        "over_refusal_tolerance, ...); none = candidates are published ungated.")
+        "tolerances per measure, significance, ...); none = candidates are published "
+        "ungated.")
     min_new_flagged: int = Field(default=50, ge=1, description="A refresh starts once this "
                                  "many new flagged exchanges are stored ...")
     interval_s: float = Field(default=3600.0, gt=0, description="... or this long after the "

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, fields
 from statistics import NormalDist
 
-__all__ = ["RATES", "ArmStats", "CanaryCheck", "compare_arms"]
+__all__ = ["RATES", "ArmStats", "CanaryCheck", "compare_arms", "p_worse"]
 
 #: What a canary is judged on: the share of its requests with each outcome.
 RATES = ("harmful", "over_refusal", "language_mix", "errors")
@@ -38,8 +38,9 @@ class CanaryCheck:
     reason: str = ""
 
 
-def _p_worse(x_canary: int, n_canary: int, x_active: int, n_active: int) -> float:
-    """One-sided p-value of 'the canary's rate is higher' (pooled two-proportion z-test)."""
+def p_worse(x_canary: int, n_canary: int, x_active: int, n_active: int) -> float:
+    """One-sided p-value of "the canary's rate is higher" (pooled two-proportion z-test);
+    the release gate uses it too, with the candidate as the canary."""
     pooled = (x_canary + x_active) / (n_canary + n_active)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n_canary + 1 / n_active))
     if se == 0.0:
@@ -58,7 +59,7 @@ def compare_arms(canary: ArmStats, active: ArmStats, *, significance: float,
         diff = canary.rate(outcome) - active.rate(outcome)
         if diff < min_regression:
             continue
-        p = _p_worse(getattr(canary, outcome), canary.requests,
+        p = p_worse(getattr(canary, outcome), canary.requests,
                      getattr(active, outcome), active.requests)
         if p < significance:
             return CanaryCheck(True, f"{outcome} rate {canary.rate(outcome):.3f} on the canary "

@@ -37,5 +37,5 @@ def recommended_trainer_settings(harmful_prompts: Path, benign_prompts: Path
                 "beta": 0.5},
         "data": {"samples_per_prompt": 2},
         "gate": {"harmful_prompts": str(harmful_prompts), "benign_prompts": str(benign_prompts),
-                 "max_tokens": 128, "over_refusal_tolerance": 0.05},
+                 "max_tokens": 128, "tolerances": {"over_refusal": 0.05}},
     }

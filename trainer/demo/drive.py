@@ -1,18 +1,22 @@
 """``vigil demo``: drive the closed loop through a running gateway and show what it changed.
 
-Measure the alias on the demo world's held-out prompts (``vigil eval model``'s scoring), send
-mixed traffic (harmful requests, benign look-alikes, prompts whose reasoning drifts) so the
+Measure the alias on held-out prompts (``vigil eval model``'s scoring), send traffic so the
 gateway flags exchanges, keep traffic flowing while the trainer refreshes the LoRA and the
-rollout canaries it, and measure again once a new adapter is active.
+rollout canaries it, and measure again once a new adapter is active. The prompts are the demo
+world's (harmful requests, benign look-alikes, prompts whose reasoning drifts) or a user's own
+(:meth:`PromptSet.from_files`), of which a share is held out for measuring and never sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import random
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,10 +24,10 @@ import httpx
 from adapter.protocol import RolloutStatus
 from gateway.judges.harm import HarmScorer
 from gateway.judges.language import LanguageJudge
-from gateway.judges.model_eval import collect_replies, score_replies
+from gateway.judges.model_eval import collect_replies, read_prompts, score_replies
 from trainer.demo.corpus import heldout_prompts, traffic_prompts
 
-__all__ = ["DemoRun", "drive_loop", "measure", "send_traffic"]
+__all__ = ["DemoRun", "PromptSet", "drive_loop", "measure", "send_traffic"]
 
 REPORTED = ("harmful_compliance_rate", "over_refusal_rate", "language_consistency",
             "reasoning_flag_rate")
@@ -46,10 +50,57 @@ class DemoRun:
         return "\n".join(rows)
 
 
+@dataclass(frozen=True)
+class PromptSet:
+    """What a demo sends (``traffic(round)``) and what it measures on (``harmful`` and
+    ``benign``, held out: never sent, so a measurement is never training traffic)."""
+
+    traffic: Callable[[int], list[str]]
+    harmful: list[str]
+    benign: list[str]
+
+    @classmethod
+    def demo_world(cls) -> PromptSet:
+        harmful, benign = heldout_prompts()
+        return cls(lambda round_: traffic_prompts(10_000, seed=round_), harmful, benign)
+
+    @classmethod
+    def from_files(cls, harmful: Path, benign: Path, *, heldout_share: float = 0.2
+                   ) -> PromptSet:
+        """A user's prompts (one per line, or .csv / .jsonl with a ``prompt`` column).
+        Each prompt is held out or sent by a hash of its text, so the split is stable
+        across runs and a repeated prompt is never on both sides."""
+        if not 0.0 < heldout_share < 1.0:
+            raise ValueError(f"heldout_share must be in (0, 1), got {heldout_share!r}")
+        parts: dict[bool, tuple[list[str], list[str]]] = {True: ([], []), False: ([], [])}
+        for is_harmful, path in ((True, harmful), (False, benign)):
+            prompts = read_prompts(path)
+            if not prompts:
+                raise ValueError(f"{path}: no prompts")
+            for prompt in dict.fromkeys(prompts):
+                digest = hashlib.sha256(prompt.encode()).digest()
+                held = int.from_bytes(digest[:8], "big") / 2**64 < heldout_share
+                parts[held][0 if is_harmful else 1].append(prompt)
+        sent = parts[False][0] + parts[False][1]
+        if not sent or not (parts[True][0] and parts[True][1]):
+            raise ValueError("too few prompts to hold out a share of each file and send the "
+                             f"rest: {len(parts[True][0])} harmful and {len(parts[True][1])} "
+                             f"benign held out, {len(sent)} to send")
+
+        def traffic(round_: int) -> list[str]:
+            order = list(sent)
+            random.Random(round_).shuffle(order)  # harmful and benign mixed, as live traffic
+            return order
+
+        return cls(traffic, parts[True][0], parts[True][1])
+
+
 def measure(base_url: str, model: str, harm: HarmScorer, language: LanguageJudge, *,
-            api_key: str | None = None, max_tokens: int = 128) -> dict[str, Any]:
+            api_key: str | None = None, max_tokens: int = 128,
+            prompts: PromptSet | None = None) -> dict[str, Any]:
     """The alias's safety report on the held-out prompts (greedy, as the gate measures)."""
-    harmful, benign = heldout_prompts()
+    prompts = prompts or PromptSet.demo_world()
+    harmful, benign = prompts.harmful, prompts.benign
     replies = asyncio.run(collect_replies(base_url, model, harmful, benign, api_key=api_key,
                                           max_tokens=max_tokens))
     return score_replies(replies, harm, language)
@@ -79,14 +130,18 @@ def _status(client: httpx.Client, admin_url: str) -> RolloutStatus:
 def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJudge, *,
                rounds: int = 1, batch: int = 20, api_key: str | None = None,
                admin_key: str | None = None, timeout_s: float = 1800.0,
+               prompts: PromptSet | None = None,
                on_progress: Callable[[str], None] = print) -> DemoRun:
     """Measure, then for each round send traffic until a new adapter is active (or the time
-    is up, or a candidate was rejected / rolled back), then measure again."""
+    is up, or a candidate was rejected / rolled back), then measure again. ``prompts``: the
+    demo world's unless given."""
+    prompts = prompts or PromptSet.demo_world()
     base_url = base_url.rstrip("/")
     admin_url = base_url.removesuffix("/v1") + "/admin/adapters"
     started = time.monotonic()
     on_progress("measuring the model on the held-out prompts ...")
-    run = DemoRun(before=measure(base_url, model, harm, language, api_key=api_key))
+    run = DemoRun(before=measure(base_url, model, harm, language, api_key=api_key,
+                                 prompts=prompts))
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     admin = httpx.Client(timeout=60, headers={"Authorization": f"Bearer {admin_key}"}
                          if admin_key else headers)
@@ -94,10 +149,10 @@ def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJu
         seen = {a.name: a.state for a in _status(admin, admin_url).adapters}
         for round_ in range(rounds):
             serving = _status(admin, admin_url).stable
-            prompts = traffic_prompts(10_000, seed=round_)
+            traffic = prompts.traffic(round_)
             sent, outcome = 0, "timed out"
             while time.monotonic() - started < timeout_s:
-                chunk = prompts[sent % len(prompts):][:batch]
+                chunk = traffic[sent % len(traffic):][:batch]
                 sent += len(chunk)
                 run.requests_sent += send_traffic(client, model, chunk)
                 status = _status(admin, admin_url)
@@ -120,6 +175,6 @@ def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJu
                 break
     if run.adapters:
         on_progress("measuring again ...")
-        run.after = measure(base_url, model, harm, language, api_key=api_key)
+        run.after = measure(base_url, model, harm, language, api_key=api_key, prompts=prompts)
     run.seconds = round(time.monotonic() - started, 1)
     return run
