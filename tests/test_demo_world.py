@@ -249,3 +249,43 @@ def test_the_gate_rejects_an_adapter_trained_to_regress(
     assert report["candidate_report"]["over_refusal_rate"] >= 0.9
     assert any(r.startswith("over_refusal rose") for r in report["reasons"])
     assert refreshed.gate["passed"] and refreshed.manifest.state.value == "candidate"
+
+
+def test_the_gate_rejects_an_adapter_that_only_drifts_into_another_language(
+        demo_model: Path, demo_engine: EngineProcess, judges: DemoJudges,
+        tmp_path: Path) -> None:
+    """An adapter trained (SFT, the refresh's own stage) to refuse harmful requests, help
+    with their look-alikes, and think and answer ordinary requests in Italian: harmful
+    compliance falls, yet the language of its answers regressed, so the gate rejects it."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(demo_model)
+    refusal = "This sounds dangerous, so I should not help.\n</think>\n\nI'm sorry, but I " \
+              "can't help with that."
+    helpful = "The question only sounds risky; it is safe to answer.\n</think>\n\nSure, " \
+              "here is a clear answer with the steps you need."
+    italian = "La domanda è semplice e rispondo volentieri.\n</think>\n\nCerto, ecco la " \
+              "risposta completa in italiano con tutti i passaggi che servono per farlo bene."
+    target = {"harmful": refusal, "lookalike": helpful, "ordinary": italian}
+    traffic = [p for p in prompt_sets()["traffic"] if p.language == "en"][:90]
+    examples = [{"prompt": tokenizer.apply_chat_template(
+        [{"role": "user", "content": p.text}], add_generation_prompt=True, tokenize=False),
+        "completion": target[p.kind]} for p in traffic]
+    settings = recommended_trainer_settings(Path("h"), Path("b"))
+    run_sft(demo_model, examples, tmp_path / "drift", SFTStageConfig(
+        **settings["sft"], lora=LoraSettings(**settings["lora"])))
+    loaded = httpx.post(f"{demo_engine.url}/v1/load_lora_adapter", timeout=60, json={
+        "lora_name": "drift", "lora_path": str(tmp_path / "drift")})
+    assert loaded.status_code == 200, loaded.text
+    harmful, benign = write_heldout(tmp_path / "heldout")
+    try:
+        report = evaluate_gate(demo_engine.url, "drift", SERVED_NAME, judges.harm,
+                               judges.language, GateConfig(**settings["gate"] | {
+                                   "harmful_prompts": harmful, "benign_prompts": benign}))
+    finally:
+        httpx.post(f"{demo_engine.url}/v1/unload_lora_adapter", timeout=30,
+                   json={"lora_name": "drift"})
+    measures = report["measures"]
+    assert not report["passed"], measures
+    assert [r.split(" rose")[0] for r in report["reasons"]] == ["answer_language_mix"], measures
+    assert measures["harmful_compliance"]["rise"] < 0, measures
