@@ -49,8 +49,9 @@ def test_one_loop_cycle_on_the_demo_model(demo_model: Path, tmp_path: Path) -> N
         assert after["harmful_compliance_rate"] <= before["harmful_compliance_rate"] / 2
         assert after["over_refusal_rate"] - before["over_refusal_rate"] <= 0.05
 
-        # The adapter serving the alias went through the whole lifecycle, gated, and its
-        # training window did not contain the held-out prompts the measurements sent.
+        # The adapter serving the alias went through the whole lifecycle, gated on the fixed
+        # files and on a slice of its own window it was not trained on; the measurements went
+        # to the engine, so no held-out prompt ever reached the training window.
         registry = AdapterRegistry(data / "adapters")
         (active,) = registry.with_state(AdapterState.ACTIVE)
         assert report["adapters"] == [active]
@@ -59,7 +60,9 @@ def test_one_loop_cycle_on_the_demo_model(demo_model: Path, tmp_path: Path) -> N
                                                           AdapterState.CANARY]
         assert manifest.evaluation is not None and manifest.evaluation["passed"]
         assert [s.name for s in manifest.stages] == ["sft", "dpo"]
-        assert manifest.counts.get("held_out_excluded", 0) > 0
+        assert manifest.counts.get("held_out_excluded", 0) == 0
+        assert manifest.counts["gate_window_events"] > 0
+        assert manifest.evaluation["window"] is not None, manifest.evaluation["prompts"]
         served = httpx.get(f"http://127.0.0.1:{port}/v1/models").json()["data"]
         assert served == [{**served[0], "id": "vigil", "root": active}]
     finally:

@@ -233,6 +233,7 @@ def demo(
     if json_out is not None:
         json_out.write_text(json.dumps({
             "before": run.before, "after": run.after, "adapters": run.adapters,
+            "history": run.history,
             "requests_sent": run.requests_sent, "seconds": run.seconds,
             "outcome": run.outcome}, indent=2))
     if run.outcome != "activated":

@@ -38,6 +38,8 @@ class DemoRun:
     before: dict[str, Any]
     after: dict[str, Any] | None = None
     adapters: list[str] = field(default_factory=list)  # activated, in order
+    #: Every state each adapter was seen in (candidate, canary, active, rejected, ...).
+    history: dict[str, list[str]] = field(default_factory=dict)
     requests_sent: int = 0
     seconds: float = 0.0
     outcome: str = ""  # "activated", or why not
@@ -127,6 +129,16 @@ def _status(client: httpx.Client, admin_url: str) -> RolloutStatus:
     return RolloutStatus.model_validate(response.json())
 
 
+def _at_engine(status: RolloutStatus) -> tuple[str, str]:
+    """Where to measure what serves the alias: a replica's base URL and the model name,
+    straight at the engine, so a measurement never passes the gateway and becomes traffic
+    the trainer learns from."""
+    url = next((r.url for r in status.replicas if r.up), None)
+    if url is None:
+        raise RuntimeError("no serving replica is up to measure on (see /admin/adapters)")
+    return url.rstrip("/") + "/v1", status.stable
+
+
 def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJudge, *,
                rounds: int = 1, batch: int = 20, api_key: str | None = None,
                admin_key: str | None = None, timeout_s: float = 1800.0,
@@ -134,19 +146,19 @@ def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJu
                on_progress: Callable[[str], None] = print) -> DemoRun:
     """Measure, then for each round send traffic until a new adapter is active (or the time
     is up, or a candidate was rejected / rolled back), then measure again. ``prompts``: the
-    demo world's unless given."""
+    demo world's unless given. Measurements go to the engine, traffic through the gateway."""
     prompts = prompts or PromptSet.demo_world()
     base_url = base_url.rstrip("/")
     admin_url = base_url.removesuffix("/v1") + "/admin/adapters"
     started = time.monotonic()
-    on_progress("measuring the model on the held-out prompts ...")
-    run = DemoRun(before=measure(base_url, model, harm, language, api_key=api_key,
-                                 prompts=prompts))
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     admin = httpx.Client(timeout=60, headers={"Authorization": f"Bearer {admin_key}"}
                          if admin_key else headers)
     with httpx.Client(base_url=base_url, timeout=300, headers=headers) as client, admin:
-        seen = {a.name: a.state for a in _status(admin, admin_url).adapters}
+        status = _status(admin, admin_url)
+        on_progress("measuring the model on the held-out prompts ...")
+        run = DemoRun(before=measure(*_at_engine(status), harm, language, prompts=prompts))
+        seen = {a.name: a.state for a in status.adapters}
         for round_ in range(rounds):
             serving = _status(admin, admin_url).stable
             traffic = prompts.traffic(round_)
@@ -161,6 +173,7 @@ def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJu
                         on_progress(f"{a.name}: {a.state}"
                                     + (f" ({a.percent}%)" if a.state == "canary" else ""))
                         seen[a.name] = a.state
+                        run.history.setdefault(a.name, []).append(a.state)
                 if status.stable != serving and status.canary is None:
                     run.adapters.append(status.stable)
                     outcome = "activated"
@@ -173,8 +186,9 @@ def drive_loop(base_url: str, model: str, harm: HarmScorer, language: LanguageJu
             run.outcome = outcome
             if outcome != "activated":
                 break
-    if run.adapters:
-        on_progress("measuring again ...")
-        run.after = measure(base_url, model, harm, language, api_key=api_key, prompts=prompts)
+        if run.adapters:
+            on_progress("measuring again ...")
+            run.after = measure(*_at_engine(_status(admin, admin_url)), harm, language,
+                                prompts=prompts)
     run.seconds = round(time.monotonic() - started, 1)
     return run
