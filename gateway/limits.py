@@ -8,7 +8,7 @@ limits read the parsed request (:func:`check_request`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,13 +16,17 @@ from adapter.errors import APIError, error_response
 from adapter.protocol import ChatCompletionRequest, CompletionRequest
 from gateway.settings import LimitsSettings
 
-__all__ = ["BodyLimit", "check_request"]
+__all__ = ["CHOICES", "BodyLimit", "check_request"]
+
+#: Choices per request (`n`) the gateway serves: it judges one.
+CHOICES = 1
 
 
 class BodyLimit:
     """Refuse request bodies over ``max_bytes`` with 413, before they are buffered."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, on_refused: Any = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 on_refused: Callable[[str], None] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.on_refused = on_refused  # called with the path of each refused request
@@ -78,9 +82,10 @@ async def _no_receive() -> Message:
 def check_request(request: ChatCompletionRequest | CompletionRequest,
                   limits: LimitsSettings) -> None:
     """Refuse what the gateway cannot serve or judge (400, naming the parameter)."""
-    if request.n != 1:
+    if request.n != CHOICES:
         raise APIError(f"n={request.n} is not supported: the gateway judges one choice per "
-                       "request, so it serves n=1 only.", param="n", code="unsupported_value")
+                       f"request, so it serves n={CHOICES} only.", param="n",
+                       code="unsupported_value")
     tokens = request.token_limit()
     if tokens is not None and tokens > limits.max_tokens:
         param = ("max_completion_tokens" if isinstance(request, ChatCompletionRequest)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from adapter.protocol import ErrorResponse
 from gateway.auth import Authenticator
+from gateway.limits import CHOICES
 from gateway.settings import LimitsSettings
 
 __all__ = ["PLAIN", "install_openapi", "responses"]
@@ -60,7 +61,7 @@ def _apply_limits(schemas: dict[str, Any], limits: LimitsSettings) -> None:
     """The request schemas are the protocol's; this gateway's limits narrow them."""
     for name in ("ChatCompletionRequest", "CompletionRequest"):
         properties = schemas[name]["properties"]
-        properties["n"]["maximum"] = 1  # one choice is judged (limits.check_request)
+        properties["n"]["maximum"] = CHOICES
         for field in ("max_tokens", "max_completion_tokens"):
             if field in properties:
                 for option in properties[field].get("anyOf", [properties[field]]):
