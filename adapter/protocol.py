@@ -189,8 +189,23 @@ class LoadLoRAAdapterRequest(_Request):
     lora_path: str = Field(min_length=1)
 
 
+class FeedbackVerdict(_Request):
+    """A reviewer's judgement of one part of a served exchange: a label for the judges."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    harmful: StrictBool
+    where: Literal["input", "output", "reasoning"] = Field(
+        default="output", description="The part judged: the request, the answer or the "
+        "reasoning trace.")
+    hazard: Literal["none", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11",
+                    "S12", "S13", "S14"] = Field(
+        default="none", description="Llama Guard 3's hazard code, when harmful.")
+
+
 class FeedbackRequest(_Request):
-    """``POST /v1/feedback``: a rating of a response the gateway served (Vigil's extension)."""
+    """``POST /v1/feedback``: a rating of a response the gateway served (Vigil's extension).
+    A ``verdict`` from a reviewer key becomes a label the judges learn from."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -199,6 +214,7 @@ class FeedbackRequest(_Request):
     category: str | None = Field(default=None, max_length=100)
     comment: str | None = Field(default=None, max_length=4000)
     correction: str | None = Field(default=None, max_length=32000)
+    verdict: FeedbackVerdict | None = None
 
 
 class FeedbackResponse(_Wire):
@@ -206,6 +222,8 @@ class FeedbackResponse(_Wire):
     object: Literal["feedback"] = "feedback"
     response_id: str
     accepted_correction: bool = False
+    accepted_label: bool = Field(default=False, description="The verdict became a judge label "
+                                 "(a reviewer's only).")
 
 
 class PolicyReloadResponse(_Wire):

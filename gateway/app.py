@@ -203,10 +203,12 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             raise APIError("Too much feedback from this key; try again in a minute.",
                            status=429, code="rate_limited")
         info = _request_info(request, principal, None)
-        event = proxy(request).recorder.feedback(info, body, reviewer=principal.reviewer)
+        event, label = proxy(request).recorder.feedback(info, body,
+                                                         reviewer=principal.reviewer)
         return FeedbackResponse(id=event.event_id, response_id=body.response_id,
                                 accepted_correction=bool(event.correction and
-                                                         event.from_reviewer))
+                                                         event.from_reviewer),
+                                accepted_label=label is not None)
 
     @app.post("/admin/policy/reload", responses=responses(400, 401, 403, 409, 413))
     async def reload_policy(request: Request,

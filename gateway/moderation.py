@@ -75,6 +75,10 @@ class JudgePipeline:
             self._remote.shutdown(wait=False, cancel_futures=True)
             self.metrics.judge_processes.set(0)
 
+    def versions(self) -> dict[str, str]:
+        """The version each refreshed judge runs now, by judge name."""
+        return {j.name: v for j in self.judges if (v := j.version) is not None}
+
     def timed_out(self, where: Where, context: ExchangeContext) -> Decision:
         """The decision for text not judged within the budget: the policy's fail mode."""
         action = Action(self.policy.settings.on_judge_timeout)

@@ -159,13 +159,39 @@ class GuardModelSettings(_Section):
         "characters (about 4 per held chunk) or unjudged text can be released.")
 
 
+class CascadeSettings(_Section):
+    uncertain_low: float = Field(
+        default=0.2, ge=0.0, le=1.0, description="Embedded harm scores in [uncertain_low, "
+        "uncertain_high) are uncertain: the guard model decides them, and its verdict is sent "
+        "as a judge label (topic `labels`). Outside the band the embedded judge decides.")
+    uncertain_high: float = Field(default=0.8, ge=0.0, le=1.0,
+                                  description="The band's upper end (see uncertain_low).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CascadeSettings:
+        if self.uncertain_low >= self.uncertain_high:
+            raise ValueError(f"uncertain_low ({self.uncertain_low!r}) must be below "
+                             f"uncertain_high ({self.uncertain_high!r})")
+        return self
+
+
 class HarmJudgeSettings(_Section):
     enabled: bool = Field(default=True, description="Run the harm judge.")
-    backend: Literal["embedded", "guard"] = Field(
+    backend: Literal["embedded", "guard", "cascade"] = Field(
         default="embedded", description="embedded = the CPU classifier shipped in the package "
-        "(or `artefact`); guard = a guard LLM behind `guard.url`.")
+        "(or `artefact`, or the active version in `versions_dir`); guard = a guard LLM behind "
+        "`guard.url`; cascade = the embedded judge decides confident cases and the guard LLM "
+        "the uncertain ones (`cascade`).")
     artefact: Path | None = Field(default=None, description="A classifier built by `vigil "
-                                  "judges train`; default: the one shipped in the package.")
+                                  "judges train` or `vigil judges adapt`; default: the one "
+                                  "shipped in the package.")
+    versions_dir: Path | None = Field(
+        default=None, description="A judge registry (`vigil judges list`): the embedded "
+        "judge runs its active version, and swaps to a newly promoted (or rolled back) one "
+        "without a restart; with no active version, `artefact`. The trainer publishes judge "
+        "refreshes here.")
+    versions_poll_s: float = Field(default=5.0, gt=0, description="How often the registry's "
+                                   "active version is checked.")
     encoder: bool = Field(
         default=True, description="Embedded backend: score requests with the classifier's "
         "encoder (a frozen sentence encoder read by a trained head) stacked on its n-grams, "
@@ -188,6 +214,8 @@ class HarmJudgeSettings(_Section):
         "hold-back window's size in characters.")
     guard: GuardModelSettings = Field(default_factory=GuardModelSettings,
                                       description="The guard-model backend.")
+    cascade: CascadeSettings = Field(default_factory=CascadeSettings,
+                                     description="The cascade backend's uncertain band.")
 
 
 class LanguageJudgeSettings(_Section):
@@ -303,6 +331,8 @@ class TopicSettings(_Section):
     flagged: str = Field(default="vigil.flagged", description="Flagged exchanges.")
     samples: str = Field(default="vigil.samples", description="Sampled clean exchanges.")
     feedback: str = Field(default="vigil.feedback", description="Ratings and corrections.")
+    labels: str = Field(default="vigil.labels", description="Judge labels: reviewers' verdicts "
+                        "and the guard model's on cases the embedded judge was unsure of.")
     adapters: str = Field(default="vigil.adapters", description="Adapter lifecycle events.")
     dead_letter: str = Field(default="vigil.deadletter",
                              description="Messages the consumer could not read.")

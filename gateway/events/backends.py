@@ -24,7 +24,7 @@ def build_sink(settings: EventsSettings, metrics: EventMetrics) -> EventSink | N
 
 def topics_to_consume(settings: EventsSettings) -> list[str]:
     t = settings.topics
-    return [t.flagged, t.samples, t.feedback, t.adapters]
+    return [t.flagged, t.samples, t.feedback, t.labels, t.adapters]
 
 
 def build_source(settings: EventsSettings, group: str) -> EventSource:

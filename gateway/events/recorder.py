@@ -20,11 +20,13 @@ from gateway.events.schema import (
     ExchangeMessage,
     Feedback,
     FlaggedExchange,
+    JudgeLabel,
     SampledExchange,
+    VerdictLabel,
 )
 from gateway.events.scrub import PIIScrubber
 from gateway.events.sink import AnyEvent, EventSink, topic_for
-from gateway.judges.base import Action
+from gateway.judges.base import Action, Where
 from gateway.settings import EventsSettings
 
 __all__ = ["SYSTEM_TENANT", "ExchangeRecorder", "RequestInfo"]
@@ -72,8 +74,10 @@ class ExchangeRecorder:
         return event
 
     def feedback(self, info: RequestInfo, request: FeedbackRequest, *,
-                 reviewer: bool) -> Feedback:
-        """Turn a rating into an event. Unknown ids, and other tenants' responses, are 404."""
+                 reviewer: bool) -> tuple[Feedback, JudgeLabel | None]:
+        """Turn a rating into an event, and a reviewer's verdict into a judge label too (other
+        keys' verdicts are kept in the feedback only). Unknown ids, and other tenants'
+        responses, are 404."""
         with self._lock:
             served = self._served.get(request.response_id)
         if served is None or served[0].tenant != info.tenant:
@@ -83,14 +87,52 @@ class ExchangeRecorder:
         comment, _ = self.scrubber.scrub(request.comment) if request.comment else (None, 0)
         correction, _ = (self.scrubber.scrub(request.correction) if request.correction
                          else (None, 0))
+        verdict = (VerdictLabel(harmful=request.verdict.harmful, where=request.verdict.where,
+                                hazard=request.verdict.hazard) if request.verdict else None)
+        scrubbed = self.scrub(exchange)
         event = Feedback(tenant=info.tenant, request_id=info.request_id,
                          conversation_id=original.conversation_id,
                          response_id=request.response_id, rating=request.rating,
                          category=request.category, comment=comment, correction=correction,
-                         from_reviewer=reviewer, exchange=self.scrub(exchange))
+                         verdict=verdict, from_reviewer=reviewer, exchange=scrubbed)
+        label = None
+        if reviewer and verdict is not None:
+            label = self._label(info, original.conversation_id, scrubbed, verdict)
         if self.sink is not None:
             self.sink.submit(self.settings.topics.feedback, event)
-        return event
+            if label is not None:
+                self.sink.submit(self.settings.topics.labels, label)
+        return event, label
+
+    def _label(self, info: RequestInfo, conversation_id: str, exchange: Exchange,
+               verdict: VerdictLabel) -> JudgeLabel:
+        """The part of a (scrubbed) exchange a reviewer's verdict is about, as a label."""
+        prompt = exchange.messages[-1].content if exchange.messages else ""
+        text = {Where.INPUT: prompt, Where.OUTPUT: exchange.content,
+                Where.REASONING: exchange.reasoning}[verdict.where]
+        if not text.strip():
+            raise APIError(f"Response '{exchange.response_id}' has no {verdict.where} to label.",
+                           status=400, code="nothing_to_label", param="verdict.where")
+        harm = next((v for v in exchange.verdicts
+                     if v.category == "harm" and v.where is verdict.where), None)
+        return JudgeLabel(tenant=info.tenant, request_id=info.request_id,
+                          conversation_id=conversation_id, source="reviewer",
+                          where=verdict.where, text=text,
+                          prompt="" if verdict.where is Where.INPUT else prompt,
+                          harmful=verdict.harmful, hazard=verdict.hazard,
+                          response_id=exchange.response_id,
+                          judge_version=exchange.judge_versions.get("harm"),
+                          score=harm.score if harm else None)
+
+    def guard_label(self, label: JudgeLabel) -> None:
+        """A guard model's verdict on a case the embedded judge was unsure of (the cascade):
+        scrubbed, then sent like a reviewer's label."""
+        if self.sink is None:
+            return
+        text, _ = self.scrubber.scrub(label.text)
+        prompt, _ = self.scrubber.scrub(label.prompt) if label.prompt else ("", 0)
+        self.sink.submit(self.settings.topics.labels,
+                         label.model_copy(update={"text": text, "prompt": prompt}))
 
     def adapter_changed(self, adapter: str, from_state: str | None, to_state: str,
                         reason: str) -> AdapterLifecycle | None:

@@ -19,13 +19,16 @@ from gateway.judges.base import Action, Verdict, Where
 __all__ = [
     "SCHEMA_VERSION",
     "AdapterLifecycle",
+    "AnyEvent",
     "Event",
     "EventDecodeError",
     "Exchange",
     "ExchangeMessage",
     "Feedback",
     "FlaggedExchange",
+    "JudgeLabel",
     "SampledExchange",
+    "VerdictLabel",
     "VerdictRecord",
     "decode_event",
     "encode_event",
@@ -75,6 +78,8 @@ class Exchange(_Strict):
     action: Action = Field(default=Action.ALLOW, description="What the gateway did.")
     scrubbed_spans: int = Field(default=0, ge=0, description="PII spans replaced before "
                                                              "the event left the gateway.")
+    judge_versions: dict[str, str] = Field(default_factory=dict, description="The version "
+                                           "of each refreshed judge that judged it (harm).")
 
 
 class _Event(_Strict):
@@ -104,6 +109,14 @@ class SampledExchange(_Event):
     exchange: Exchange
 
 
+class VerdictLabel(_Strict):
+    """What a feedback's verdict said (adapter.protocol.FeedbackVerdict, on the bus)."""
+
+    harmful: bool
+    where: Where
+    hazard: str = "none"
+
+
 class Feedback(_Event):
     """A rating of a served response. Only a reviewer's correction may become a target;
     a user's thumbs-down only raises the exchange for review or rejection sampling."""
@@ -114,9 +127,32 @@ class Feedback(_Event):
     category: str | None = None
     comment: str | None = None
     correction: str | None = None
+    verdict: VerdictLabel | None = Field(default=None, description="A judgement of one part "
+                                         "of the exchange; a reviewer's also went out as a "
+                                         "JudgeLabel.")
     from_reviewer: bool = False
     exchange: Exchange | None = Field(default=None, description="The rated exchange, when the "
                                                                 "gateway still remembers it.")
+
+
+class JudgeLabel(_Event):
+    """A labelled text the judges learn from: a reviewer's verdict on a served response, or a
+    guard model's verdict on a case the embedded judge was unsure of (the cascade). Only
+    these become judge training rows; a user's feedback never does."""
+
+    kind: Literal["judge_label"] = "judge_label"
+    judge: Literal["harm"] = "harm"
+    source: Literal["reviewer", "guard"]
+    where: Where = Field(description="What was labelled: the request (input), the answer "
+                                     "(output) or the reasoning trace.")
+    text: str = Field(description="The labelled text, PII scrubbed.")
+    prompt: str = Field(default="", description="The request an output or reasoning answers.")
+    harmful: bool
+    hazard: str = Field(default="none", description="S1 … S14, or none.")
+    response_id: str | None = None
+    judge_version: str | None = Field(default=None, description="The judge version that "
+                                      "scored the text live.")
+    score: float | None = Field(default=None, description="The live judge's score.")
 
 
 class AdapterLifecycle(_Event):
@@ -129,8 +165,8 @@ class AdapterLifecycle(_Event):
     reason: str | None = None
 
 
-Event = Annotated[FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle,
-                  Field(discriminator="kind")]
+AnyEvent = FlaggedExchange | SampledExchange | Feedback | JudgeLabel | AdapterLifecycle
+Event = Annotated[AnyEvent, Field(discriminator="kind")]
 _EVENT = TypeAdapter(Event)
 
 
@@ -142,12 +178,11 @@ class EventDecodeError(ValueError):
         self.reason = reason
 
 
-def encode_event(event: FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle
-                 ) -> bytes:
+def encode_event(event: AnyEvent) -> bytes:
     return event.model_dump_json().encode()
 
 
-def decode_event(data: bytes) -> FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle:
+def decode_event(data: bytes) -> AnyEvent:
     """Parse and validate one message; raises :class:`EventDecodeError` with a reason."""
     try:
         raw = json.loads(data)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from gateway.events.schema import AdapterLifecycle, Feedback, FlaggedExchange, SampledExchange
+from gateway.events.schema import (
+    AdapterLifecycle,
+    AnyEvent,
+    Feedback,
+    FlaggedExchange,
+    JudgeLabel,
+    SampledExchange,
+)
 from gateway.settings import TopicSettings
 
 __all__ = ["AnyEvent", "EventSink", "topic_for"]
-
-AnyEvent = FlaggedExchange | SampledExchange | Feedback | AdapterLifecycle
 
 
 class EventSink(Protocol):
@@ -33,5 +38,7 @@ def topic_for(topics: TopicSettings, event: AnyEvent) -> str:
             return topics.samples
         case Feedback():
             return topics.feedback
+        case JudgeLabel():
+            return topics.labels
         case AdapterLifecycle():
             return topics.adapters

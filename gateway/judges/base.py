@@ -95,6 +95,12 @@ class Judge(abc.ABC):
     #: True when judging may block on the network (the pipeline then runs off the loop).
     blocking: bool = False
 
+    @property
+    def version(self) -> str | None:
+        """The version of the model this judge runs now, for judges whose model is refreshed
+        (gateway/judges/versions.py); recorded with each exchange it judged."""
+        return None
+
     @abc.abstractmethod
     def judge(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
         """Return verdicts (possibly none) about ``text`` found at ``where``."""

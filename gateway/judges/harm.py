@@ -53,6 +53,10 @@ class HarmJudge(Judge):
         self._every = stream_every_chars
         self._recent = stream_recent_chars
 
+    @property
+    def version(self) -> str | None:
+        return getattr(self.scorer, "version", None)
+
     def judge(self, text: str, where: Where, context: ExchangeContext) -> list[Verdict]:
         if where not in self.where or not text.strip():
             return []

@@ -37,6 +37,7 @@ class _Turn:
     context: ExchangeContext
     decision: Decision = field(default_factory=Decision)
     upstream_failed: bool = False  # the engine failed mid-answer (a broken stream)
+    judge_versions: dict[str, str] = field(default_factory=dict)  # as the request came in
 
 
 # Verdict categories on the answer that count against the model that gave it (the canary
@@ -63,6 +64,7 @@ class ProxyService:
                                      request_text=endpoint.input_text(request)))
         record.model = alias
         if self.pipeline.judges:
+            turn.judge_versions = self.pipeline.versions()
             turn.decision = await self.pipeline.decide_input(turn.context)
             if turn.decision.blocked:
                 return self._refuse(turn)
@@ -119,7 +121,8 @@ class ProxyService:
             upstream_model=turn.upstream_model, response_id=response_id,
             messages=turn.endpoint.exchange_messages(turn.request), content=content,
             reasoning=reasoning, finish_reason=finish_reason, action=turn.decision.action,
-            verdicts=[VerdictRecord.of(v) for v in turn.decision.verdicts])
+            verdicts=[VerdictRecord.of(v) for v in turn.decision.verdicts],
+            judge_versions=turn.judge_versions)
         self.recorder.record(turn.info, exchange)
 
     def _count_outcomes(self, turn: _Turn) -> None:
