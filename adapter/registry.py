@@ -16,6 +16,7 @@ import shutil
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -110,11 +111,17 @@ def _fsync_tree(directory: Path) -> None:
 
 
 class AdapterRegistry:
-    def __init__(self, root: Path, *, prefix: str = "safety", max_rank: int = 64) -> None:
+    """``validate`` checks a directory before it is published; default: a PEFT LoRA vLLM can
+    serve at ``max_rank``. The judges' registry (gateway/judges/versions.py) publishes
+    classifier artefacts through the same code with its own check."""
+
+    def __init__(self, root: Path, *, prefix: str = "safety", max_rank: int = 64,
+                 validate: Callable[[Path], object] | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self.max_rank = max_rank
+        self._validate = validate or (lambda d: validate_peft_dir(d, max_rank))
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._publish_lock = threading.Lock()
 
@@ -145,8 +152,8 @@ class AdapterRegistry:
         return [m.name for m in self.manifests() if m.state is state]
 
     def publish(self, source: Path, manifest: Manifest) -> Path:
-        """Copy ``source`` (PEFT files) in under ``manifest.name``, atomically."""
-        validate_peft_dir(source, self.max_rank)
+        """Copy ``source`` in under ``manifest.name``, atomically."""
+        self._validate(source)
         if not _NAME.match(manifest.name):
             raise RegistryError(f"bad adapter name {manifest.name!r}: expected "
                                 f"'{self.prefix}-NNNNNN'")

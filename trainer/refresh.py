@@ -47,7 +47,7 @@ from trainer.stages import (
     run_grpo,
     run_sft,
 )
-from trainer.store import DatasetStore, StoredEvent
+from trainer.store import DatasetStore, span_of
 
 __all__ = ["RefreshError", "RefreshMetrics", "RefreshResult", "Refresher"]
 
@@ -80,15 +80,6 @@ class RefreshResult:
     result: str  # published | rejected | no_data
     adapter: str | None = None
     counts: dict[str, int] | None = None
-
-
-def _span(events: list[StoredEvent]) -> dict[str, list[int]]:
-    span: dict[str, list[int]] = {}
-    for e in events:
-        key = f"{e.topic}/{e.partition}"
-        lo, hi = span.get(key, [e.offset, e.offset])
-        span[key] = [min(lo, e.offset), max(hi, e.offset)]
-    return span
 
 
 class Refresher:
@@ -189,7 +180,7 @@ class Refresher:
                 manifest = Manifest(
                     name=name, base_model=self.section.base_model,
                     parent=active if active != self._base_name() else None, stages=stages,
-                    data_window=_span(events), counts=dict(data.counts),
+                    data_window=span_of(events), counts=dict(data.counts),
                     config_hash=self._config_hash())
                 evaluation = self._evaluate(engine, name, final, active,
                                             window_prompts(for_gate))

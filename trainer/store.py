@@ -52,6 +52,16 @@ class StoredEvent:
     offset: int
 
 
+def span_of(events: Sequence[StoredEvent]) -> dict[str, list[int]]:
+    """'topic/partition' -> [first, last] offset of ``events``: what a refresh learnt from."""
+    span: dict[str, list[int]] = {}
+    for e in events:
+        key = f"{e.topic}/{e.partition}"
+        lo, hi = span.get(key, [e.offset, e.offset])
+        span[key] = [min(lo, e.offset), max(hi, e.offset)]
+    return span
+
+
 class DatasetStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

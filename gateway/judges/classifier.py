@@ -30,10 +30,12 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from gateway.judges.encoder import EncoderConfig, SentenceEncoder, latin_share
 
-__all__ = ["ARTEFACT_DIR", "Calibration", "Featurizer", "FeaturizerConfig", "HarmClassifier"]
+__all__ = ["ARTEFACT_DIR", "Calibration", "Correction", "Featurizer", "FeaturizerConfig",
+           "HarmClassifier", "Linear", "Shift"]
 
 ARTEFACT_DIR = Path(__file__).parent / "artefacts" / "harm"
 FORMAT = "vigil-harm-classifier/3"
+CORRECTION_FILE = "correction.npz"
 
 
 # Sentence punctuation, in the scripts of the corpus's languages.
@@ -87,11 +89,81 @@ class Calibration:
     encoder: float = 0.0
     bias: float = 0.0
 
-    def apply(self, ngram: np.ndarray, encoder: np.ndarray | None = None) -> np.ndarray:
+    def logit(self, ngram: np.ndarray, encoder: np.ndarray | None = None) -> np.ndarray:
         z = self.ngram * ngram + self.bias
         if encoder is not None:
             z = z + self.encoder * encoder
-        return 1.0 / (1.0 + np.exp(-z))
+        return z
+
+    def apply(self, ngram: np.ndarray, encoder: np.ndarray | None = None) -> np.ndarray:
+        return _sigmoid(self.logit(ngram, encoder))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass
+class Linear:
+    """``x·coef + e·dense + bias`` on a text's n-gram features ``x`` and its embedding ``e``
+    (``dense`` is empty where there is none)."""
+
+    coef: np.ndarray  # (n_features,)
+    dense: np.ndarray  # (encoder dim,) or (0,)
+    bias: float
+
+    def __call__(self, x: sp.csr_matrix, e: np.ndarray | None) -> np.ndarray:
+        z = np.asarray(x @ self.coef).ravel() + self.bias
+        if e is not None and self.dense.size:
+            z = z + e @ self.dense
+        return z
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}_coef": self.coef.astype(np.float32),
+                f"{prefix}_dense": self.dense.astype(np.float32),
+                f"{prefix}_bias": np.float32(self.bias)}
+
+    @classmethod
+    def of(cls, arrays: Any, prefix: str) -> Linear:
+        return cls(arrays[f"{prefix}_coef"], arrays[f"{prefix}_dense"],
+                   float(arrays[f"{prefix}_bias"]))
+
+
+@dataclass
+class Shift:
+    """A local shift of one scoring path's logit: ``sigmoid(gate) · shift``. The gate says how
+    much a text resembles the labels the shift was fitted on (against the replayed training
+    data), so text unlike them keeps the base classifier's score."""
+
+    gate: Linear
+    shift: Linear
+
+    def __call__(self, x: sp.csr_matrix, e: np.ndarray | None) -> np.ndarray:
+        return _sigmoid(self.gate(x, e)) * self.shift(x, e)
+
+
+@dataclass
+class Correction:
+    """What labels taught a frozen classifier (``vigil judges adapt``): the judge's
+    counterpart of a LoRA adapter, one :class:`Shift` per scoring path: ``ngram`` (replies,
+    streamed windows, requests without the encoder) and ``full`` (requests through both
+    halves)."""
+
+    ngram: Shift
+    full: Shift | None
+
+    def save(self, path: Path) -> None:
+        arrays = {**self.ngram.gate.arrays("ngram_gate"), **self.ngram.shift.arrays("ngram")}
+        if self.full is not None:
+            arrays |= {**self.full.gate.arrays("full_gate"), **self.full.shift.arrays("full")}
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> Correction:
+        with np.load(path) as c:
+            full = (Shift(Linear.of(c, "full_gate"), Linear.of(c, "full"))
+                    if "full_coef" in c else None)
+            return cls(Shift(Linear.of(c, "ngram_gate"), Linear.of(c, "ngram")), full)
 
 
 @dataclass
@@ -109,6 +181,7 @@ class HarmClassifier:
     #: the n-gram half alone, and both halves stacked (with an encoder)
     ngram_calibration: Calibration = field(default_factory=Calibration)
     blend_calibration: Calibration | None = None
+    correction: Correction | None = None
 
     def ngram_logits(self, x: sp.csr_matrix) -> np.ndarray:
         return np.asarray(x @ self.harm_coef).ravel() + self.harm_intercept
@@ -120,17 +193,34 @@ class HarmClassifier:
         if not texts:
             return []
         x = self.featurizer.transform(texts)
-        ngram = self.ngram_logits(x)
-        if use_encoder and self.encoder is not None and self.blend_calibration is not None:
-            if embeddings is None:
-                embeddings = self.encoder.embed(texts)
-            latin = np.array([latin_share(t) for t in texts])
-            harm = self.blend_calibration.apply(ngram, self.encoder.head(embeddings) * latin)
-        else:
-            harm = self.ngram_calibration.apply(ngram)
+        harm = _sigmoid(self.logits(x, texts, use_encoder, embeddings))
         hazards = np.asarray(x @ self.hazard_coef.T) + self.hazard_intercept
         return [(float(p), self.hazard_labels[int(np.argmax(h))])
                 for p, h in zip(harm, hazards, strict=True)]
+
+    def stacked(self, use_encoder: bool = True) -> bool:
+        """Whether requests are scored by both halves (the encoder is loaded and calibrated)."""
+        return use_encoder and self.encoder is not None and self.blend_calibration is not None
+
+    def logits(self, x: sp.csr_matrix, texts: list[str], use_encoder: bool = True,
+               embeddings: np.ndarray | None = None, corrected: bool = True) -> np.ndarray:
+        """The calibrated harm logit of each text (``x``: its features), with the
+        correction unless ``corrected=False``."""
+        ngram = self.ngram_logits(x)
+        if not self.stacked(use_encoder):
+            z = self.ngram_calibration.logit(ngram)
+            if corrected and self.correction is not None:
+                z = z + self.correction.ngram(x, None)
+            return z
+        assert self.encoder is not None and self.blend_calibration is not None
+        if embeddings is None:
+            embeddings = self.encoder.embed(texts)
+        latin = np.array([latin_share(t) for t in texts])
+        z = self.blend_calibration.logit(ngram, self.encoder.head(embeddings) * latin)
+        if corrected and self.correction is not None and self.correction.full is not None:
+            # Raw embeddings: labels, unlike the base's head, may teach a non-Latin script.
+            z = z + self.correction.full(x, embeddings)
+        return z
 
     def trained_on(self) -> set[str]:
         """Fingerprints of every training text (see ``datasets.fingerprint``)."""
@@ -149,6 +239,8 @@ class HarmClassifier:
                  "harm_intercept": self.harm_intercept, "hazard_labels": self.hazard_labels,
                  "calibration": {"ngram": asdict(self.ngram_calibration)},
                  **self.metadata}
+        if self.correction is not None:
+            self.correction.save(directory / CORRECTION_FILE)
         if self.encoder is not None and self.blend_calibration is not None:
             self.encoder.save(directory)
             model["encoder"] = self.encoder.describe()
@@ -181,10 +273,12 @@ class HarmClassifier:
         if described is not None and with_encoder:
             encoder = SentenceEncoder.load(directory, EncoderConfig.from_description(described))
             blend = Calibration(**calibration["blend"])
+        correction = (Correction.load(directory / CORRECTION_FILE)
+                      if model.get("correction") else None)
         with np.load(directory / "weights.npz") as weights:
             return cls(Featurizer(config), weights["harm_coef"].astype(np.float32),
                        float(model.pop("harm_intercept")), list(model.pop("hazard_labels")),
                        weights["hazard_coef"].astype(np.float32),
                        weights["hazard_intercept"].astype(np.float32), model,
-                       encoder, Calibration(**calibration["ngram"]), blend)
+                       encoder, Calibration(**calibration["ngram"]), blend, correction)
 

@@ -58,6 +58,9 @@ def eval_judges(
     threshold: float = typer.Option(0.5, help="Harm score from which a prompt is flagged."),
     include_trained: bool = typer.Option(False, help="Also score rows the embedded "
                                          "classifier was trained on."),
+    artefact: Path | None = typer.Option(None, exists=True, file_okay=False, help="Judge "
+                                         "with this classifier (from `vigil judges train` "
+                                         "or `adapt`) instead of the configured one."),
 ) -> None:
     """Precision, recall, F1 and false-positive rate of the harm judge, and judge latency."""
     from gateway.judges.embedded import EmbeddedHarmScorer
@@ -68,6 +71,9 @@ def eval_judges(
     if format not in FORMATS:
         raise typer.BadParameter(f"known formats: {', '.join(FORMATS)}", param_hint="--format")
     settings = load_settings(config).judges
+    if artefact is not None:
+        settings = settings.model_copy(update={"harm": settings.harm.model_copy(
+            update={"artefact": artefact, "versions_dir": None})})
     scorer = build_harm_scorer(settings.harm)
     others = [j for j in build_judges(_all_enabled(settings)) if j.name != "harm"]
     skip = (scorer.classifier.trained_on()
@@ -105,6 +111,82 @@ def _print_eval(report: dict) -> None:  # type: ignore[type-arg]
     console.print(table)
     for judge, lat in report["latency"].items():
         console.print(f"latency {judge}: p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms")
+
+
+_REGISTRY = typer.Option(None, "--registry", help="The judge registry (default: "
+                         "judges.harm.versions_dir of --config).")
+_CONFIG = typer.Option(None, "--config", help="Gateway YAML.")
+
+
+def _registry(registry: Path | None, config: Path | None):  # type: ignore[no-untyped-def]
+    from gateway.judges.versions import JudgeRegistry
+    from gateway.settings import load_settings
+
+    directory = registry or load_settings(config).judges.harm.versions_dir
+    if directory is None:
+        raise typer.BadParameter("no judge registry: pass --registry DIR or set "
+                                 "judges.harm.versions_dir", param_hint="--registry")
+    return JudgeRegistry(directory)
+
+
+@judges_app.command("list")
+def list_versions(registry: Path | None = _REGISTRY, config: Path | None = _CONFIG) -> None:
+    """Every harm judge version: state, labels, gate verdict."""
+    versions = _registry(registry, config)
+    table = Table(title=f"judge versions in {versions.root} (active: "
+                        f"{versions.active() or 'none: the configured artefact'})")
+    for column in ("version", "state", "labels", "created", "gate"):
+        table.add_column(column)
+    for name in versions.names():
+        m = versions.manifest(name)
+        gate = m.evaluation or {}
+        table.add_row(name, str(m.state), str(m.counts.get("labels", "")),
+                      m.created_at.strftime("%Y-%m-%d %H:%M"),
+                      "passed" if gate.get("passed") else "; ".join(gate.get("reasons", [])))
+    console.print(table)
+
+
+@judges_app.command("show")
+def show_version(name: str, registry: Path | None = _REGISTRY,
+                 config: Path | None = _CONFIG) -> None:
+    """A version's manifest: base, label window and counts, gate report, history (JSON)."""
+    from adapter.registry import RegistryError
+
+    try:
+        manifest = _registry(registry, config).manifest(name)
+    except RegistryError as e:
+        raise typer.BadParameter(str(e), param_hint="NAME") from e
+    typer.echo(manifest.model_dump_json(indent=2))
+
+
+@judges_app.command("promote")
+def promote_version(name: str, registry: Path | None = _REGISTRY,
+                    config: Path | None = _CONFIG,
+                    reason: str = typer.Option("promoted by hand", help="Recorded in its "
+                                               "history.")) -> None:
+    """Make a version active; gateways watching the registry swap to it."""
+    from adapter.registry import RegistryError
+
+    try:
+        _registry(registry, config).promote(name, reason)
+    except RegistryError as e:
+        raise typer.BadParameter(str(e), param_hint="NAME") from e
+    console.print(f"{name} is active")
+
+
+@judges_app.command("rollback")
+def rollback_version(registry: Path | None = _REGISTRY, config: Path | None = _CONFIG,
+                     reason: str = typer.Option("rolled back by hand", help="Recorded in "
+                                                "its history.")) -> None:
+    """Roll the active version back to the one active before it (or the artefact)."""
+    from adapter.registry import RegistryError
+
+    try:
+        now = _registry(registry, config).rollback(reason)
+    except RegistryError as e:
+        console.print(str(e))
+        raise typer.Exit(1) from e
+    console.print(f"active: {now or 'none (the configured artefact)'}")
 
 
 @eval_app.command("model")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["FORMATS", "KINDS", "LabeledPrompt", "fingerprint", "read_dataset"]
+__all__ = ["FORMATS", "KINDS", "DatasetError", "LabeledPrompt", "fingerprint", "read_dataset"]
 
 Format = Literal["xstest", "advbench", "harmbench", "multijail", "openai-moderation", "jsonl"]
 FORMATS: tuple[str, ...] = ("xstest", "advbench", "harmbench", "multijail",
@@ -113,16 +113,28 @@ def _multijail(path: Path) -> Iterator[LabeledPrompt]:
                                     group=f"multijail:{row['id']}")
 
 
-def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
+class DatasetError(ValueError):
+    """A row of a data file that cannot be read; the message names the file and line."""
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` per non-blank line."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DatasetError(f"{path}, line {number}: not JSON ({e.msg})") from e
+            if not isinstance(row, dict):
+                raise DatasetError(f"{path}, line {number}: a row is a JSON object")
+            yield number, row
 
 
 def _openai_moderation(path: Path) -> Iterator[LabeledPrompt]:
-    for i, row in enumerate(_json_lines(path)):
+    for i, (_, row) in enumerate(_json_lines(path)):
         labels = [k for k in _OPENAI_HAZARDS if row.get(k) == 1]
         yield LabeledPrompt(row["prompt"], bool(labels),
                             hazard=_OPENAI_HAZARDS[labels[0]] if labels else "none",
@@ -133,15 +145,30 @@ def _jsonl(path: Path) -> Iterator[LabeledPrompt]:
     """``{"text", "label": "safe"|"unsafe" | "harmful": bool, "hazard"?, "category"?,
     "language"?, "group"?, "kind"?: "request"|"statement"|"reply", "prompt"?}`` per line (a
     row without ``text`` is the request ``prompt``); plain or gzipped."""
-    for i, row in enumerate(_json_lines(path)):
+    for i, (number, row) in enumerate(_json_lines(path)):
+        def bad(what: str, line: int = number) -> DatasetError:
+            return DatasetError(f"{path}, line {line}: {what}")
+
         label = row.get("harmful", row.get("label"))
-        harmful = label in (True, 1, "unsafe", "harmful", "1")
+        if label not in _LABELS:
+            raise bad(f"label {label!r} is not one of {sorted(map(str, _LABELS))} (a row needs "
+                      "'label' or 'harmful')")
         kind = row.get("kind", "request")
         if kind not in KINDS:
-            raise ValueError(f"{path}, line {i + 1}: kind {kind!r} is not one of {KINDS}")
+            raise bad(f"kind {kind!r} is not one of {KINDS}")
         text = row.get("text") or ("" if kind == "reply" else row.get("prompt")) or ""
-        yield LabeledPrompt(text, harmful, hazard=row.get("hazard", "none"),
+        fields = {"text": text, "prompt": row.get("prompt", ""),
+                  **{k: row.get(k, "") for k in ("hazard", "category", "language", "group")}}
+        if wrong := [k for k, v in fields.items() if not isinstance(v, str)]:
+            raise bad(f"{', '.join(wrong)} must be text")
+        if not text.strip():
+            raise bad("no text (a row needs 'text', or 'prompt' for a request)")
+        yield LabeledPrompt(text, _LABELS[label], hazard=row.get("hazard") or "none",
                             category=row.get("category", ""),
-                            language=row.get("language", "en"),
+                            language=row.get("language") or "en",
                             group=row.get("group") or f"{path.name.split('.')[0]}:{i}",
                             kind=kind, prompt=row.get("prompt", "") if kind == "reply" else "")
+
+
+_LABELS: dict[object, bool] = {True: True, False: False, "unsafe": True, "safe": False,
+                               "harmful": True, "benign": False, "1": True, "0": False}

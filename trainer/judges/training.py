@@ -24,9 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import json
 import logging
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -44,8 +42,9 @@ from gateway.judges.datasets import LabeledPrompt, fingerprint, read_dataset
 from gateway.judges.embedded import EmbeddedHarmScorer
 from gateway.judges.encoder import EncoderConfig, SentenceEncoder, latin_share
 from gateway.judges.evaluation import Counts
-from trainer.judges.data import REPO, Manifest, file_sha256, read_sources
+from trainer.judges.data import Manifest, file_sha256, read_sources
 from trainer.judges.decontaminate import decontaminate
+from trainer.judges.embeddings import EmbeddingCache
 
 __all__ = ["Progress", "TrainConfig", "leave_one_source_out", "score_rows",
            "train_harm_classifier"]
@@ -122,50 +121,6 @@ def _weights(rows: list[_Row], config: TrainConfig) -> np.ndarray:
     return w / w.mean()
 
 
-class _EmbeddingCache:
-    """The encoder's embeddings by text, kept on disk per encoder config: a text's embedding
-    never changes, so a rebuild or another leave-one-source-out run costs minutes less."""
-
-    def __init__(self, encoder: SentenceEncoder) -> None:
-        self.encoder = encoder
-        key = hashlib.sha256(json.dumps(encoder.describe(), sort_keys=True).encode())
-        self.path = EMBEDDING_CACHE / f"{key.hexdigest()[:16]}.npz"
-        self.known: dict[str, np.ndarray] = {}
-        self.dirty = False
-        if self.path.is_file():
-            with np.load(self.path) as cached:
-                self.known = dict(zip(cached["keys"].tolist(), cached["vectors"], strict=True))
-
-    def __call__(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
-        missing = sorted({t for t in texts if _key(t) not in self.known}, key=len)  # less padding
-        for i in range(0, len(missing), 256):
-            batch = missing[i:i + 256]
-            self.known.update(zip(map(_key, batch), self.encoder.embed(batch), strict=True))
-            self.dirty = True
-            if progress:
-                progress("embedding the rows", min(i + 256, len(missing)), len(missing))
-        if not texts:
-            return np.zeros((0, self.encoder.dim), dtype=np.float32)
-        return np.stack([self.known[_key(t)] for t in texts])
-
-    def save(self) -> None:
-        if not self.dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = sorted(self.known)
-        partial = self.path.with_suffix(f".{os.getpid()}.npz")  # atomic: builds run side by side
-        np.savez(partial, keys=np.array(keys), vectors=np.stack([self.known[k] for k in keys]))
-        os.replace(partial, self.path)
-        self.dirty = False
-
-
-EMBEDDING_CACHE = REPO / ".cache" / "judges" / "embeddings"
-
-
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 class _Features:
     """Every row's n-gram features and encoder embedding, computed once for all the fits."""
 
@@ -177,7 +132,7 @@ class _Features:
         self.encoder = self.embeddings = self.cache = None
         if config.encoder:
             self.encoder = SentenceEncoder(EncoderConfig(config.encoder_max_tokens))
-            self.cache = _EmbeddingCache(self.encoder)
+            self.cache = EmbeddingCache(self.encoder)
             self.embeddings = self.cache(texts, progress)
             self.cache.save()
         self.latin = np.array([latin_share(t) for t in texts])
