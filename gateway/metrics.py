@@ -8,22 +8,39 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from adapter.rollout.canary import ArmStats
 from gateway.events.metrics import EventMetrics
 from gateway.judges.base import Verdict
 
-__all__ = ["AdapterStats", "GatewayMetrics", "RequestRecord"]
+__all__ = ["AdapterStats", "CascadeStats", "GatewayMetrics", "JudgeVersions", "RequestRecord"]
 
 # Sub-millisecond buckets matter: gateway overhead is measured in hundreds of microseconds.
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                     2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.002, 0.005, 0.01, 0.025,
                      0.05, 0.1, 0.5)
+
+
+class JudgeVersions(Collector):
+    """``vigil_judge_version{judge, version} 1``: the version each refreshed judge runs, read
+    from ``source`` (the pipeline's) at every scrape, so a swap shows without bookkeeping."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], dict[str, str]] = dict
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("vigil_judge_version", "The version each refreshed judge "
+                                   "runs (value 1)", labels=["judge", "version"])
+        for judge, version in sorted(self.source().items()):
+            family.add_metric([judge, version], 1)
+        yield family
 
 
 class GatewayMetrics:
@@ -57,6 +74,8 @@ class GatewayMetrics:
         self.judge_processes = Gauge(
             "vigil_judge_processes", "Judge worker processes up (they judge text longer than "
             "one window)", registry=r)
+        self.judge_versions = JudgeVersions()
+        r.register(self.judge_versions)
         self.upstream_errors = Counter("vigil_upstream_errors", "Upstream failures by kind",
                                        ["kind"], registry=r)
         self.stream_cuts = Counter("vigil_stream_cuts", "Streams cut by a block decision",
@@ -65,6 +84,7 @@ class GatewayMetrics:
                                       "(ok, rejected)", ["result"], registry=r)
         self.events = EventMetrics(r)
         self.adapters = AdapterStats(r)
+        self.cascade = CascadeStats(r)
 
     def start(self, route: str, model: str) -> RequestRecord:
         """Begin timing a request; ``model`` may be changed on the record until it finishes."""
@@ -161,3 +181,35 @@ class AdapterStats:
             now = self._totals.get((alias, adapter), ArmStats())
             self._totals[(alias, adapter)] = replace(
                 now, **{k: getattr(now, k) + v for k, v in counts.items()})
+
+
+class CascadeStats:
+    """The harm cascade's routing (``judges.harm.backend: cascade``): what it scored, what it
+    escalated to the guard model, how long the guard took and whether it agreed. The
+    escalation rate is ``vigil_judge_escalations_total / vigil_judge_cascade_scored_total``;
+    escalations the guard gave no verdict on are those not in ``vigil_judge_agreement_total``.
+    Judging in the worker processes (text longer than one window) is not counted."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.scored_total = Counter(
+            "vigil_judge_cascade_scored", "Texts the harm cascade scored, by judge and part "
+            "(repeats answered from its cache are not counted)", ["judge", "where"],
+            registry=registry)
+        self.escalations = Counter(
+            "vigil_judge_escalations", "Texts the embedded judge was unsure of (the cascade's "
+            "uncertain band), sent to the guard model", ["judge", "where"], registry=registry)
+        self.guard_latency = Histogram(
+            "vigil_guard_latency_seconds", "Time one guard-model call of the cascade took "
+            "(failures included)", buckets=_LATENCY_BUCKETS, registry=registry)
+        self.agreement = Counter(
+            "vigil_judge_agreement", "Escalations the guard answered, by whether the embedded "
+            "judge's side of 0.5 was the guard's", ["judge", "agree"], registry=registry)
+
+    def scored(self, judge: str, where: str) -> None:
+        self.scored_total.labels(judge, where).inc()
+
+    def escalated(self, judge: str, where: str, guard_s: float, agree: bool | None) -> None:
+        self.escalations.labels(judge, where).inc()
+        self.guard_latency.observe(guard_s)
+        if agree is not None:
+            self.agreement.labels(judge, "true" if agree else "false").inc()

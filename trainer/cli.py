@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from prometheus_client import CollectorRegistry
@@ -19,9 +19,12 @@ from gateway.events.backends import build_source
 from gateway.settings import load_settings
 from trainer.consumer import ConsumerMetrics, EventConsumer
 from trainer.judges import cli as _judges_cli  # noqa: F401  (adds `vigil judges train|loso|data`)
-from trainer.settings import TrainerSection, TrainerSettings
+from trainer.settings import JudgeRefreshSection, TrainerSection, TrainerSettings
 from trainer.status_server import StatusServer
 from trainer.store import DatasetStore
+
+if TYPE_CHECKING:
+    from trainer.judges.refresh import JudgeRefresher
 
 __all__ = ["app", "main"]
 
@@ -79,6 +82,7 @@ def trainer_command(
     store = DatasetStore(section.store_path)
     refresher = Refresher(section, store, build_harm_scorer(settings.judges.harm),
                           LanguageJudge(settings.judges.language), RefreshMetrics(registry))
+    judges = _judge_refresher(settings, store, registry)
     consumer = (EventConsumer(build_source(settings.events, section.group), store,
                               ConsumerMetrics(registry))
                 if settings.events.backend != "none" else None)
@@ -91,10 +95,15 @@ def trainer_command(
             consumer.source.close()
         try:
             result = refresher.run()
+            log.info("refresh finished", extra={"result": result.result,
+                                                "adapter": result.adapter})
+            if judges is not None:
+                judged = judges.run()
+                log.info("judge refresh finished", extra={"result": judged.result,
+                                                          "version": judged.version})
         except Exception:
             log.exception("refresh failed")
             raise typer.Exit(1) from None
-        log.info("refresh finished", extra={"result": result.result, "adapter": result.adapter})
         return
     if consumer is not None:
         threading.Thread(target=consumer.run, args=(stop, caught_up), name="consumer",
@@ -108,9 +117,11 @@ def trainer_command(
         raise _Stopped
 
     signal.signal(signal.SIGTERM, leave)
-    last = time.monotonic()
+    last = last_judged = time.monotonic()
     try:
         while not stop.wait(5.0):
+            if judges is not None:
+                last_judged = _maybe_refresh_judges(judges, section.judges, last_judged)
             pending = refresher.pending_flagged()
             due = time.monotonic() - last >= section.interval_s
             if pending >= section.min_new_flagged or (due and pending):
@@ -123,6 +134,42 @@ def trainer_command(
                 last = time.monotonic()
     except (_Stopped, KeyboardInterrupt):
         log.info("trainer stopped")
+
+
+def _judge_refresher(settings: TrainerSettings, store: DatasetStore,
+                     registry: CollectorRegistry) -> JudgeRefresher | None:
+    """The judge refresh, when the gateways judge from a registry (judges.harm.versions_dir)."""
+    harm = settings.judges.harm
+    if harm.versions_dir is None:
+        return None
+    from gateway.judges.cli import parse_data
+    from trainer.judges.data import DATA_DIR
+    from trainer.judges.refresh import JudgeRefresher
+
+    section = settings.trainer.judges
+    xstest = DATA_DIR / "xstest_part_a.csv"
+    sets = (parse_data(section.gate_sets, "trainer.judges.gate_sets")
+            if section.gate_sets is not None
+            else [(xstest, "xstest")] if xstest.is_file() else [])
+    return JudgeRefresher(store, harm.versions_dir, section.adapt, sets, registry,
+                          base=section.base or harm.artefact, guard_weight=section.guard_weight)
+
+
+def _maybe_refresh_judges(judges: JudgeRefresher, section: JudgeRefreshSection,
+                          last: float) -> float:
+    """Run a judge refresh when enough labels arrived (or the interval passed with some);
+    return when the last one ran. A failed refresh leaves the live version serving."""
+    pending = judges.pending()
+    due = time.monotonic() - last >= section.interval_s
+    if not (pending >= section.min_new_labels or (due and pending)):
+        return last
+    try:
+        result = judges.run()
+        log.info("judge refresh finished", extra={"result": result.result,
+                                                  "version": result.version})
+    except Exception:
+        log.exception("judge refresh failed; the live judge version is unchanged")
+    return time.monotonic()
 
 
 class _Stopped(BaseException):

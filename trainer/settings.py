@@ -8,8 +8,33 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.settings import GatewaySettings
+from trainer.judges.adapt import AdaptConfig
 
-__all__ = ["TrainerSection", "TrainerSettings"]
+__all__ = ["JudgeRefreshSection", "TrainerSection", "TrainerSettings"]
+
+
+class JudgeRefreshSection(BaseModel):
+    """The judge refresh: runs when `judges.harm.versions_dir` (the judge registry the
+    gateways watch) is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_new_labels: int = Field(default=50, ge=1, description="A judge refresh starts once "
+                                "this many new labels (reviewers' and the guard's) are stored "
+                                "...")
+    interval_s: float = Field(default=3600.0, gt=0, description="... or this long after the "
+                              "last one, if any new label arrived.")
+    guard_weight: float = Field(default=0.5, gt=0, le=1.0, description="A guard label's "
+                                "weight against a reviewer's (1).")
+    base: Path | None = Field(default=None, description="The classifier every version is "
+                              "adapted from; default: judges.harm.artefact, else the shipped "
+                              "one.")
+    gate_sets: list[str] | None = Field(
+        default=None, description="[FORMAT=]PATH of fixed evaluation sets no version may "
+        "regress on by more than adapt.tolerance; default: XSTest part A from the data "
+        "directory (VIGIL_DATA_DIR, default ../shared/data) when it is there.")
+    adapt: AdaptConfig = Field(default_factory=AdaptConfig, description="How a version is "
+                               "fitted and gated (trainer/judges/adapt.py AdaptConfig).")
 
 
 class TrainerSection(BaseModel):
@@ -46,6 +71,9 @@ class TrainerSection(BaseModel):
                                  "many new flagged exchanges are stored ...")
     interval_s: float = Field(default=3600.0, gt=0, description="... or this long after the "
                               "last one, if anything new arrived.")
+    judges: JudgeRefreshSection = Field(default_factory=JudgeRefreshSection,
+                                        description="The judge refresh (with "
+                                        "judges.harm.versions_dir).")
 
 
 class TrainerSettings(GatewaySettings):

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import ConfigDict
 from scipy.optimize import minimize
 
 from gateway.judges.classifier import Correction, HarmClassifier, Linear, Shift
@@ -52,6 +53,8 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True, slots=True)
 class AdaptConfig:
     """How a correction is fitted; every field lands in the version's metadata."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # a typo in settings is an error
 
     held_out: float = 0.2  # share of label groups kept for the gate, never fitted
     anchor_rows: int = 3000  # shipped training rows replayed beside the labels
