@@ -51,3 +51,6 @@ COPY --from=build-gateway /opt/vigil /opt/vigil
 
 FROM runtime AS full
 COPY --from=build /opt/vigil /opt/vigil
+# The judges' data manifest and the project's data files: the judge refresh replays them.
+COPY data/judges /opt/vigil/share/judges
+ENV VIGIL_JUDGE_MANIFEST=/opt/vigil/share/judges/manifest.json

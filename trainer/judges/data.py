@@ -26,7 +26,10 @@ __all__ = ["DATA_DIR", "MANIFEST", "REPO", "DataError", "Manifest", "Source", "c
            "default_dirs", "file_sha256", "read_sources"]
 
 REPO = Path(__file__).resolve().parents[2]
-MANIFEST = REPO / "data" / "judges" / "manifest.json"
+#: The manifest, with the project's own data files beside it (an image sets
+#: VIGIL_JUDGE_MANIFEST to where it copied data/judges).
+MANIFEST = Path(os.environ.get("VIGIL_JUDGE_MANIFEST", REPO / "data" / "judges" /
+                               "manifest.json"))
 DATA_DIR = Path(os.environ.get("VIGIL_DATA_DIR", REPO.parent / "shared" / "data"))
 
 

@@ -176,6 +176,9 @@ vigil.yaml: `config` with the keys the chart owns set from the other values (the
 {{- $_ := set $trainer "gate" (dict "harmful_prompts" (printf "%s/harmful.txt" (include "vigil.gateDir" .)) "benign_prompts" (printf "%s/benign.txt" (include "vigil.gateDir" .))) -}}
 {{- end -}}
 {{- $_ := set $wired "trainer" $trainer -}}
+{{- if $v.judgeVersions.enabled -}}
+{{- $_ := set $wired "judges" (dict "harm" (dict "versions_dir" (printf "%s/judges" (trimSuffix "/" $v.adapters.mountPath)))) -}}
+{{- end -}}
 {{- $config := mustMergeOverwrite (deepCopy $v.config) $wired -}}
 {{- if not $v.trainer.gate.enabled -}}
 {{- $_ := unset $config.trainer "gate" -}}
