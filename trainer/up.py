@@ -73,6 +73,8 @@ def system_config(*, model: str, data_dir: Path, host: str, port: int, alias: st
         "policy": _POLICY,
         "events": {"backend": "local", "local_path": str(data_dir / "events.db"),
                    "spool_dir": str(data_dir / "spool"), "sample_rate": 0.25},
+        # Reviewers' labels refresh the harm judge; the gateway swaps to each promoted version.
+        "judges": {"harm": {"versions_dir": str(data_dir / "judges")}},
         "rollout": {"enabled": True, "alias": alias, "base_model": base_name,
                     "registry_dir": str(data_dir / "adapters"), "min_requests": 20},
         "trainer": {

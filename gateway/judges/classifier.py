@@ -131,15 +131,17 @@ class Linear:
 
 @dataclass
 class Shift:
-    """A local shift of one scoring path's logit: ``sigmoid(gate) · shift``. The gate says how
-    much a text resembles the labels the shift was fitted on (against the replayed training
-    data), so text unlike them keeps the base classifier's score."""
+    """A local change of one scoring path's logit ``z``: ``z + sigmoid(gate) · (shift +
+    rescale · z)``. The gate says how much a text resembles the labels the shift was fitted
+    on (against the replayed training data), so text unlike them keeps the base classifier's
+    score; ``rescale`` lets labels say how far the base is to be trusted where they are."""
 
     gate: Linear
     shift: Linear
+    rescale: float = 0.0
 
-    def __call__(self, x: sp.csr_matrix, e: np.ndarray | None) -> np.ndarray:
-        return _sigmoid(self.gate(x, e)) * self.shift(x, e)
+    def __call__(self, x: sp.csr_matrix, e: np.ndarray | None, z: np.ndarray) -> np.ndarray:
+        return z + _sigmoid(self.gate(x, e)) * (self.shift(x, e) + self.rescale * z)
 
 
 @dataclass
@@ -153,17 +155,20 @@ class Correction:
     full: Shift | None
 
     def save(self, path: Path) -> None:
-        arrays = {**self.ngram.gate.arrays("ngram_gate"), **self.ngram.shift.arrays("ngram")}
+        arrays = {**self.ngram.gate.arrays("ngram_gate"), **self.ngram.shift.arrays("ngram"),
+                  "ngram_rescale": np.float32(self.ngram.rescale)}
         if self.full is not None:
-            arrays |= {**self.full.gate.arrays("full_gate"), **self.full.shift.arrays("full")}
+            arrays |= {**self.full.gate.arrays("full_gate"), **self.full.shift.arrays("full"),
+                       "full_rescale": np.float32(self.full.rescale)}
         np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> Correction:
         with np.load(path) as c:
-            full = (Shift(Linear.of(c, "full_gate"), Linear.of(c, "full"))
-                    if "full_coef" in c else None)
-            return cls(Shift(Linear.of(c, "ngram_gate"), Linear.of(c, "ngram")), full)
+            full = (Shift(Linear.of(c, "full_gate"), Linear.of(c, "full"),
+                          float(c["full_rescale"])) if "full_coef" in c else None)
+            return cls(Shift(Linear.of(c, "ngram_gate"), Linear.of(c, "ngram"),
+                             float(c["ngram_rescale"])), full)
 
 
 @dataclass
@@ -210,7 +215,7 @@ class HarmClassifier:
         if not self.stacked(use_encoder):
             z = self.ngram_calibration.logit(ngram)
             if corrected and self.correction is not None:
-                z = z + self.correction.ngram(x, None)
+                z = self.correction.ngram(x, None, z)
             return z
         assert self.encoder is not None and self.blend_calibration is not None
         if embeddings is None:
@@ -219,7 +224,7 @@ class HarmClassifier:
         z = self.blend_calibration.logit(ngram, self.encoder.head(embeddings) * latin)
         if corrected and self.correction is not None and self.correction.full is not None:
             # Raw embeddings: labels, unlike the base's head, may teach a non-Latin script.
-            z = z + self.correction.full(x, embeddings)
+            z = self.correction.full(x, embeddings, z)
         return z
 
     def trained_on(self) -> set[str]:

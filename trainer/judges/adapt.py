@@ -135,36 +135,39 @@ class _Paths:
 
 def _fit_linear(x: sp.csr_matrix, dense: np.ndarray | None, y: np.ndarray,
                 weights: np.ndarray, l2: float, offset: np.ndarray | None = None,
-                scale: np.ndarray | None = None) -> Linear:
-    """Weighted logistic regression of ``offset + scale · (x·coef + dense·w + bias)`` with an
-    L2 penalty on the weights (not the bias): the base's logit as an offset, the gate as a
-    scale."""
+                scale: np.ndarray | None = None) -> tuple[Linear, float]:
+    """Weighted logistic regression of ``offset + scale · (x·coef + dense·w + bias + r ·
+    offset)`` with an L2 penalty on the weights (not the bias, nor ``r``): the base's logit
+    as the offset, the gate as the scale. Returns the linear part and ``r`` (0 without an
+    offset)."""
     d = x.shape[1]
     k = dense.shape[1] if dense is not None else 0
     w = weights / weights.sum()
+    rescaled = offset is not None
     offset = np.zeros(x.shape[0]) if offset is None else offset
     scale = np.ones(x.shape[0]) if scale is None else scale
     xt = x.T.tocsr()
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ws, wd, b = theta[:d], theta[d:d + k], theta[-1]
-        u = x @ ws + b
+        ws, wd, b, r = theta[:d], theta[d:d + k], theta[-2], theta[-1]
+        u = x @ ws + b + r * offset
         if dense is not None:
             u = u + dense @ wd
         z = offset + scale * u
         value = float(w @ (np.logaddexp(0.0, z) - y * z)) + 0.5 * l2 * float(ws @ ws + wd @ wd)
-        r = w * (1.0 / (1.0 + np.exp(-z)) - y) * scale
+        g = w * (1.0 / (1.0 + np.exp(-z)) - y) * scale
         grad = np.empty_like(theta)
-        grad[:d] = xt @ r + l2 * ws
+        grad[:d] = xt @ g + l2 * ws
         if dense is not None:
-            grad[d:d + k] = dense.T @ r + l2 * wd
-        grad[-1] = r.sum()
+            grad[d:d + k] = dense.T @ g + l2 * wd
+        grad[-2] = g.sum()
+        grad[-1] = g @ offset if rescaled else 0.0
         return value, grad
 
-    theta = minimize(loss, np.zeros(d + k + 1), jac=True, method="L-BFGS-B",
+    theta = minimize(loss, np.zeros(d + k + 2), jac=True, method="L-BFGS-B",
                      options={"maxiter": 500}).x
-    return Linear(theta[:d].astype(np.float32), theta[d:d + k].astype(np.float32),
-                  float(theta[-1]))
+    return (Linear(theta[:d].astype(np.float32), theta[d:d + k].astype(np.float32),
+                   float(theta[-2])), float(theta[-1]))
 
 
 def _fit_path(paths: _Paths, labelled: np.ndarray, y: np.ndarray, weights: np.ndarray,
@@ -173,12 +176,12 @@ def _fit_path(paths: _Paths, labelled: np.ndarray, y: np.ndarray, weights: np.nd
     shift, fitted where the gate opens."""
     domain = np.where(labelled, 0.5 / max(labelled.sum(), 1),
                       0.5 / max((~labelled).sum(), 1))
-    gate = _fit_linear(paths.x, paths.dense, labelled.astype(np.float64), domain,
-                       config.gate_l2)
+    gate, _ = _fit_linear(paths.x, paths.dense, labelled.astype(np.float64), domain,
+                          config.gate_l2)
     opening = 1.0 / (1.0 + np.exp(-gate(paths.x, paths.dense)))
-    shift = _fit_linear(paths.x, paths.dense, y, weights, config.l2, offset=paths.offset,
-                        scale=opening)
-    return Shift(gate, shift)
+    shift, rescale = _fit_linear(paths.x, paths.dense, y, weights, config.l2,
+                                 offset=paths.offset, scale=opening)
+    return Shift(gate, shift, rescale)
 
 
 def _weights(labels: list[LabeledPrompt], own: Sequence[float], anchors: list[LabeledPrompt],
