@@ -78,7 +78,15 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         fleet = build_fleet(settings)
         upstream = UpstreamPool(settings.upstream, fleet, metrics)
         policy_file = PolicyFile(settings.policy.file) if settings.policy.file else None
-        pipeline = JudgePipeline(build_judges(settings.judges),
+        sink = build_sink(settings.events, metrics.events)
+        if sink is not None:
+            sink.start()
+        recorder = ExchangeRecorder(settings.events, sink, PIIScrubber())
+        # The harm cascade's guard labels go out through the recorder; the worker processes'
+        # judges (the picklable factory) have no callback, so windows judged there send none.
+        judges = build_judges(settings.judges, on_label=recorder.guard_label,
+                              metrics=metrics.cascade)
+        pipeline = JudgePipeline(judges,
                                  policy_file.policy if policy_file else Policy(settings.policy),
                                  metrics, holdback=settings.policy.stream_holdback_tokens,
                                  workers=settings.judges.workers,
@@ -87,13 +95,10 @@ def build_app(settings: GatewaySettings) -> FastAPI:
                                  processes=settings.judges.processes,
                                  factory=functools.partial(build_judges, settings.judges))
         app.state.policy_file = policy_file
+        metrics.judge_versions.source = pipeline.versions
         watcher = (asyncio.create_task(_watch_policy(policy_file, pipeline, metrics,
                                                      settings.policy.reload_interval_s))
                    if policy_file else None)
-        sink = build_sink(settings.events, metrics.events)
-        if sink is not None:
-            sink.start()
-        recorder = ExchangeRecorder(settings.events, sink, PIIScrubber())
         rollout: RolloutController | None = None
         if settings.rollout.enabled:
             rollout = build_rollout(settings, fleet, metrics, recorder)

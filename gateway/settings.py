@@ -152,7 +152,8 @@ class GuardModelSettings(_Section):
     timeout_s: float = Field(default=5.0, gt=0, description="Per guard call.")
     fail_mode: Literal["open", "closed"] = Field(
         default="open", description="When the guard cannot answer: open = treat as safe "
-        "(score 0), closed = treat as harmful (score 1). Failures are logged with their reason.")
+        "(score 0; the cascade backend keeps the embedded judge's score instead), closed = "
+        "treat as harmful (score 1). Failures are logged with their reason.")
     stream_every_chars: int = Field(
         default=96, ge=1, description="In a stream, call the guard again once this much "
         "new text has arrived (and at the end). Keep it below the hold-back window's size in "

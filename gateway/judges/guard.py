@@ -267,7 +267,8 @@ class GuardModelScorer:
     a question already in flight is waited for rather than asked again (failures are not
     cached, so the next request retries). ``calls``, ``failures``, ``failures_by_reason``
     (timeout, connect, transport, status, bad_response, unparseable, error) and ``cache_hits``
-    are running counters for metrics.
+    are running counters for metrics. :meth:`verdict` tells a failure apart (None) where the
+    caller has something better than the fail-mode verdict (the cascade).
     """
 
     name = "guard"
@@ -290,7 +291,7 @@ class GuardModelScorer:
         self._fallback = HarmScore(0.0 if settings.fail_mode == "open" else 1.0, NONE)
         self._cache_size = cache_size
         self._cache: OrderedDict[bytes, HarmScore] = OrderedDict()
-        self._inflight: dict[bytes, Future[HarmScore]] = {}
+        self._inflight: dict[bytes, Future[HarmScore | None]] = {}
         self._lock = threading.Lock()
         self.calls = 0
         self.failures = 0
@@ -300,9 +301,15 @@ class GuardModelScorer:
     # ------------------------------------------------------------------ HarmScorer
 
     def score_prompt(self, prompt: str) -> HarmScore:
-        return self._score(prompt, None)
+        return self._or_fallback(self._score(prompt, None))
 
     def score_response(self, prompt: str, response: str) -> HarmScore:
+        return self._or_fallback(self._score(prompt, response))
+
+    def verdict(self, prompt: str, response: str | None = None) -> HarmScore | None:
+        """The guard's verdict on the request or, with ``response``, on the reply to it; None
+        when the guard gave none (logged and counted like any failure), where
+        :meth:`score_prompt` and :meth:`score_response` answer the ``fail_mode`` verdict."""
         return self._score(prompt, response)
 
     def close(self) -> None:
@@ -311,7 +318,10 @@ class GuardModelScorer:
 
     # ------------------------------------------------------------------ internals
 
-    def _score(self, prompt: str, response: str | None) -> HarmScore:
+    def _or_fallback(self, result: HarmScore | None) -> HarmScore:
+        return self._fallback if result is None else result
+
+    def _score(self, prompt: str, response: str | None) -> HarmScore | None:
         key = _cache_key(prompt, response)
         with self._lock:
             cached = self._cache.get(key)
@@ -329,10 +339,9 @@ class GuardModelScorer:
         if not leader:
             # The leader's call is bounded by the client timeout and always resolves the future.
             return pending.result()
-        ok, result = False, self._fallback
+        result: HarmScore | None = None  # None: no verdict (a failure, not cached)
         try:
             result = self._ask(prompt, response)
-            ok = True
         except _GuardFailure as failure:
             self._record_failure(failure)
         except Exception as exc:  # never let a guard bug take a request down with it
@@ -340,7 +349,7 @@ class GuardModelScorer:
         finally:
             with self._lock:
                 del self._inflight[key]
-                if ok and self._cache_size > 0:
+                if result is not None and self._cache_size > 0:
                     self._cache[key] = result
                     if len(self._cache) > self._cache_size:
                         self._cache.popitem(last=False)
