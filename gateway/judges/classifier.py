@@ -141,7 +141,12 @@ class Shift:
     rescale: float = 0.0
 
     def __call__(self, x: sp.csr_matrix, e: np.ndarray | None, z: np.ndarray) -> np.ndarray:
-        return z + _sigmoid(self.gate(x, e)) * (self.shift(x, e) + self.rescale * z)
+        return z + self.opening(x, e) * (self.shift(x, e) + self.rescale * z)
+
+    def opening(self, x: sp.csr_matrix, e: np.ndarray | None) -> np.ndarray:
+        """0 where the gate thinks a text is less likely like the labels than not, rising to
+        1: text more like the replayed data than the labels keeps its score exactly."""
+        return np.clip(2.0 * _sigmoid(self.gate(x, e)) - 1.0, 0.0, 1.0)
 
 
 @dataclass

@@ -178,7 +178,7 @@ def _fit_path(paths: _Paths, labelled: np.ndarray, y: np.ndarray, weights: np.nd
                       0.5 / max((~labelled).sum(), 1))
     gate, _ = _fit_linear(paths.x, paths.dense, labelled.astype(np.float64), domain,
                           config.gate_l2)
-    opening = 1.0 / (1.0 + np.exp(-gate(paths.x, paths.dense)))
+    opening = Shift(gate, shift=gate).opening(paths.x, paths.dense)
     shift, rescale = _fit_linear(paths.x, paths.dense, y, weights, config.l2,
                                  offset=paths.offset, scale=opening)
     return Shift(gate, shift, rescale)
