@@ -180,13 +180,6 @@ class AdapterRegistry:
             self._write_manifest(manifest)
             return manifest
 
-    def set_evaluation(self, name: str, report: dict[str, Any]) -> Manifest:
-        with self._locks[name]:
-            manifest = self.manifest(name)
-            manifest.evaluation = report
-            self._write_manifest(manifest)
-            return manifest
-
     def clean(self) -> list[str]:
         """Remove what a crash mid-publish left behind; return what was removed."""
         removed = []

@@ -2,7 +2,8 @@
 
 Precedence, highest first: values passed in code (CLI flags), environment variables
 (``VIGIL_UPSTREAM__URL=...``; ``__`` separates nested keys), the YAML file, the defaults below.
-Every key is documented by its ``description``; ``vigil config`` prints them.
+Every key is documented by its ``description``: vigil.example.yaml lists them, and the Helm
+chart's values.schema.json is generated from these models (scripts/helm_schema.py).
 """
 
 from __future__ import annotations

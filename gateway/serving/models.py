@@ -31,10 +31,6 @@ class ModelRouter:
         self._seen: set[str] = set()
         self._seen_at = float("-inf")
 
-    @property
-    def rollout_alias(self) -> str | None:
-        return self._rollout.settings.alias if self._rollout else None
-
     async def resolve(self, name: str, conversation: str) -> str:
         """The upstream model for this request. The rollout's alias is sticky per
         conversation; a canary no replica has loaded (one restarting) is skipped."""

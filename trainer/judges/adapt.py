@@ -3,11 +3,14 @@
 A deployment's own labels (reviewers' verdicts, the guard model's on uncertain cases, or a
 file) say where the shipped classifier is wrong for its traffic. Retraining from scratch
 needs every public source and a quarter of an hour; instead the base classifier stays frozen
-and a :class:`~gateway.judges.classifier.Correction` is fitted on top: a shift of its
-calibrated logit, linear in the same n-gram features and (for requests) the encoder's
-embedding, penalised towards zero so it moves only where labels are. Two are fitted, one per
-scoring path: requests through both halves, replies and streamed windows through the n-gram
-half.
+and a :class:`~gateway.judges.classifier.Correction` is fitted on top, the judge's LoRA: a
+change of its calibrated logit ``z`` to ``z + opening · (shift + rescale · z)``. ``shift`` is
+linear in the same n-gram features and (for requests) the encoder's embedding, penalised
+towards zero; ``opening`` comes from a gate, a logistic regression telling the labels from the
+replayed training data, clipped so that text more like the replay than the labels keeps its
+score exactly. So labels of one kind of traffic (Spanish tweets, a product's support tickets)
+change that kind of traffic, not the rest. Two are fitted, one per scoring path: requests
+through both halves, replies and streamed windows through the n-gram half.
 
 Rows: the labels plus a replay of the shipped training data (``anchor_rows`` of the data
 manifest's training sources that are on this machine, with their own labels), so the fit
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -42,10 +44,9 @@ from gateway.judges.datasets import LabeledPrompt, fingerprint, read_dataset
 from gateway.judges.evaluation import Counts
 from trainer.judges.data import DataError, Manifest, file_sha256, read_source
 
-__all__ = ["AdaptConfig", "adapt", "anchor_rows", "compare_on", "gate_versions",
-           "split_labels"]
+__all__ = ["AdaptConfig", "adapt", "anchor_rows", "compare_on", "describe_sets",
+           "gate_versions", "read_fixed_sets", "split_labels"]
 
-log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
