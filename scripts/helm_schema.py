@@ -21,7 +21,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gateway.settings import PolicySettings  # noqa: E402  (after the path is set)
+from gateway.settings import PolicySettings, TopicSettings  # noqa: E402  (after the path is set)
 from trainer.settings import TrainerSettings  # noqa: E402
 
 SCHEMA_PATH = REPO / "helm" / "vigil" / "values.schema.json"
@@ -60,6 +60,13 @@ def settings_schema(current: dict[str, Any]) -> dict[str, Any]:
     defs.update(policy_defs)
     schema["properties"]["config"] = config
     schema["properties"]["policy"] = policy
+    # `kafka.topics` names a topic for every events.topics key (one per event type).
+    topic = {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9._-]+$"}
+    schema["properties"]["kafka"]["properties"]["topics"] = {
+        "type": "object", "additionalProperties": False,
+        "required": list(TopicSettings.model_fields),
+        "properties": {name: {**topic, "description": field.description}
+                       for name, field in TopicSettings.model_fields.items()}}
     kept = {k: v for k, v in schema.get("$defs", {}).items() if not k.startswith(PREFIX)}
     schema["$defs"] = {**kept, **dict(sorted(defs.items()))}
     return schema

@@ -13,9 +13,12 @@ from gateway.events.schema import (
     ExchangeMessage,
     Feedback,
     FlaggedExchange,
+    JudgeLabel,
     decode_event,
     encode_event,
 )
+from gateway.events.sink import topic_for
+from gateway.settings import TopicSettings
 
 
 def _exchange() -> Exchange:
@@ -28,6 +31,8 @@ def _exchange() -> Exchange:
     FlaggedExchange(tenant="t", request_id="r", conversation_id="c", exchange=_exchange()),
     Feedback(tenant="t", request_id="r", conversation_id="c", response_id="x", rating="down",
              correction="better", from_reviewer=True, exchange=_exchange()),
+    JudgeLabel(tenant="t", request_id="r", conversation_id="c", source="reviewer",
+               where="output", text="an answer", prompt="a question", harmful=False),
     AdapterLifecycle(tenant="system", request_id="r", conversation_id="safety-000001",
                      adapter="safety-000001", from_state="candidate", to_state="canary"),
 ])
@@ -57,3 +62,13 @@ def test_decode_errors_carry_a_reason(data: bytes, reason: str) -> None:
     with pytest.raises(EventDecodeError) as err:
         decode_event(data)
     assert err.value.reason == reason
+
+
+def test_every_event_type_has_its_own_topic_and_nothing_else_has_one() -> None:
+    from gateway.events.schema import TOPIC_KEYS
+
+    topics = TopicSettings()
+    chosen = {topic_for(topics, kind.model_construct()) for kind in TOPIC_KEYS}
+    assert len(chosen) == len(TOPIC_KEYS)  # one topic each, all named in TopicSettings
+    with pytest.raises(TypeError, match="Exchange is not an event type"):
+        topic_for(topics, _exchange())  # type: ignore[arg-type]

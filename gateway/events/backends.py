@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.events.metrics import EventMetrics
+from gateway.events.schema import TOPIC_KEYS
 from gateway.events.sink import EventSink
 from gateway.events.source import EventSource
 from gateway.settings import EventsSettings
@@ -23,8 +24,7 @@ def build_sink(settings: EventsSettings, metrics: EventMetrics) -> EventSink | N
 
 
 def topics_to_consume(settings: EventsSettings) -> list[str]:
-    t = settings.topics
-    return [t.flagged, t.samples, t.feedback, t.labels, t.adapters]
+    return [getattr(settings.topics, key) for key in TOPIC_KEYS.values()]
 
 
 def build_source(settings: EventsSettings, group: str) -> EventSource:

@@ -99,9 +99,9 @@ class ExchangeRecorder:
         if reviewer and verdict is not None:
             label = self._label(info, original.conversation_id, scrubbed, verdict)
         if self.sink is not None:
-            self.sink.submit(self.settings.topics.feedback, event)
+            self.sink.submit(topic_for(self.settings.topics, event), event)
             if label is not None:
-                self.sink.submit(self.settings.topics.labels, label)
+                self.sink.submit(topic_for(self.settings.topics, label), label)
         return event, label
 
     def _label(self, info: RequestInfo, conversation_id: str, exchange: Exchange,
@@ -131,8 +131,8 @@ class ExchangeRecorder:
             return
         text, _ = self.scrubber.scrub(label.text)
         prompt, _ = self.scrubber.scrub(label.prompt) if label.prompt else ("", 0)
-        self.sink.submit(self.settings.topics.labels,
-                         label.model_copy(update={"text": text, "prompt": prompt}))
+        scrubbed = label.model_copy(update={"text": text, "prompt": prompt})
+        self.sink.submit(topic_for(self.settings.topics, scrubbed), scrubbed)
 
     def adapter_changed(self, adapter: str, from_state: str | None, to_state: str,
                         reason: str) -> AdapterLifecycle | None:
@@ -142,7 +142,7 @@ class ExchangeRecorder:
         event = AdapterLifecycle(tenant=SYSTEM_TENANT, request_id=uuid.uuid4().hex,
                                  conversation_id=adapter, adapter=adapter,
                                  from_state=from_state, to_state=to_state, reason=reason)
-        self.sink.submit(self.settings.topics.adapters, event)
+        self.sink.submit(topic_for(self.settings.topics, event), event)
         return event
 
     def scrub(self, exchange: Exchange) -> Exchange:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -18,6 +18,7 @@ from gateway.judges.base import Action, Verdict, Where
 
 __all__ = [
     "SCHEMA_VERSION",
+    "TOPIC_KEYS",
     "AdapterLifecycle",
     "AnyEvent",
     "Event",
@@ -165,7 +166,21 @@ class AdapterLifecycle(_Event):
     reason: str | None = None
 
 
+#: Every event type, and the key of ``events.topics`` naming the topic it goes to. Adding an
+#: event type is its model above, a row here, and its topic's name in
+#: ``gateway.settings.TopicSettings``; producers, consumers and the chart follow from these.
+TOPIC_KEYS: dict[type[_Event], str] = {
+    FlaggedExchange: "flagged",
+    SampledExchange: "samples",
+    Feedback: "feedback",
+    JudgeLabel: "labels",
+    AdapterLifecycle: "adapters",
+}
+
+# The union of the types above, spelled out once for readers and type checkers; the check
+# below keeps it and the table the same.
 AnyEvent = FlaggedExchange | SampledExchange | Feedback | JudgeLabel | AdapterLifecycle
+assert set(get_args(AnyEvent)) == set(TOPIC_KEYS), "AnyEvent and TOPIC_KEYS differ"
 Event = Annotated[AnyEvent, Field(discriminator="kind")]
 _EVENT = TypeAdapter(Event)
 

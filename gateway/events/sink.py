@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from gateway.events.schema import (
-    AdapterLifecycle,
-    AnyEvent,
-    Feedback,
-    FlaggedExchange,
-    JudgeLabel,
-    SampledExchange,
-)
+from gateway.events.schema import TOPIC_KEYS, AnyEvent
 from gateway.settings import TopicSettings
 
 __all__ = ["AnyEvent", "EventSink", "topic_for"]
@@ -31,14 +24,9 @@ class EventSink(Protocol):
 
 
 def topic_for(topics: TopicSettings, event: AnyEvent) -> str:
-    match event:
-        case FlaggedExchange():
-            return topics.flagged
-        case SampledExchange():
-            return topics.samples
-        case Feedback():
-            return topics.feedback
-        case JudgeLabel():
-            return topics.labels
-        case AdapterLifecycle():
-            return topics.adapters
+    """The topic an event goes to (``TOPIC_KEYS``); an object of any other type is an error."""
+    key = TOPIC_KEYS.get(type(event))
+    if key is None:
+        raise TypeError(f"{type(event).__name__} is not an event type; event types are "
+                        f"{', '.join(t.__name__ for t in TOPIC_KEYS)} (gateway/events/schema.py)")
+    return str(getattr(topics, key))
