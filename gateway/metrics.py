@@ -145,9 +145,6 @@ class AdapterStats:
     """What each model behind an alias did: Prometheus counters for the dashboards, and the
     same totals in memory for the rollout controller's canary comparison."""
 
-    #: Outcomes counted per request (at most once each); see ``ArmStats``.
-    OUTCOMES = ("harmful", "over_refusal", "language_mix")
-
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter("vigil_adapter_requests", "Requests answered per alias and "
                                 "upstream model or adapter", ["alias", "adapter"],

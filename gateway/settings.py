@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from adapter.rollout.settings import RolloutSettings
 from gateway.judges.base import Action
+from gateway.judges.categories import Category
 
 __all__ = [
     "AuthSettings",
@@ -125,7 +126,7 @@ class PhraseJudgeSettings(_Section):
     phrases: list[str] = Field(default_factory=list,
                                description="Case-insensitive phrases; any occurrence matches.")
     patterns: list[str] = Field(default_factory=list, description="Python regular expressions.")
-    category: str = Field(default="phrase",
+    category: str = Field(default=Category.PHRASE,
                           description="Category its verdicts carry (see `policy.rules`).")
     apply_to: list[Part] = Field(
         default_factory=lambda: ["input", "output", "reasoning"],
@@ -297,11 +298,11 @@ class TenantPolicy(_Section):
 class PolicySettings(_Section):
     rules: dict[str, PolicyRule] = Field(
         default_factory=lambda: {
-            "phrase": PolicyRule(action=Action.BLOCK),
-            "harm": PolicyRule(action=Action.BLOCK, threshold=0.8),
-            "over_refusal": PolicyRule(action=Action.FLAG),
-            "language_mix": PolicyRule(action=Action.FLAG, threshold=0.3),
-            "pii": PolicyRule(action=Action.REDACT)},
+            Category.PHRASE: PolicyRule(action=Action.BLOCK),
+            Category.HARM: PolicyRule(action=Action.BLOCK, threshold=0.8),
+            Category.OVER_REFUSAL: PolicyRule(action=Action.FLAG),
+            Category.LANGUAGE_MIX: PolicyRule(action=Action.FLAG, threshold=0.3),
+            Category.PII: PolicyRule(action=Action.REDACT)},
         description="Category -> rule. A category without a rule is only counted (allow). "
         "Given, it replaces the default rules as a whole.")
     tenants: dict[str, TenantPolicy] = Field(

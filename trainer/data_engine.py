@@ -22,6 +22,7 @@ from typing import Protocol
 
 from gateway.events.schema import Exchange, Feedback, FlaggedExchange, SampledExchange
 from gateway.judges.base import ExchangeContext
+from gateway.judges.categories import Category
 from gateway.judges.harm import HarmScorer
 from gateway.judges.language import LanguageJudge
 from gateway.judges.refusal import detect_refusal
@@ -134,13 +135,13 @@ def _failure(exchange: Exchange) -> str | None:
     """The category the trainer corrects, most serious first."""
     flagged = {(v.category, v.where.value) for v in exchange.verdicts
                if v.action.severity >= 1}
-    if ("harm", "output") in flagged:
+    if (Category.HARM, "output") in flagged:
         return "harmful_compliance"
-    if ("harm", "reasoning") in flagged:
+    if (Category.HARM, "reasoning") in flagged:
         return "harmful_reasoning"
-    if any(c == "over_refusal" for c, _ in flagged):
+    if any(c == Category.OVER_REFUSAL for c, _ in flagged):
         return "over_refusal"
-    if any(c == "language_mix" for c, _ in flagged):
+    if any(c == Category.LANGUAGE_MIX for c, _ in flagged):
         return "language_mix"
     return None
 

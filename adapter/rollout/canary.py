@@ -6,12 +6,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from statistics import NormalDist
 
-__all__ = ["RATES", "ArmStats", "CanaryCheck", "compare_arms", "p_worse"]
+__all__ = ["RATES", "ArmStats", "CanaryCheck", "Outcome", "compare_arms", "p_worse"]
 
-#: What a canary is judged on: the share of its requests with each outcome.
-RATES = ("harmful", "over_refusal", "language_mix", "errors")
+
+class Outcome(StrEnum):
+    """What a served answer can be judged to be, counted against the model that gave it: by
+    the canary, the per-adapter metrics and dashboards, and the release gate. Which verdict
+    categories count as which outcome is gateway/judges/categories.py's table."""
+
+    HARMFUL = "harmful"
+    OVER_REFUSAL = "over_refusal"
+    LANGUAGE_MIX = "language_mix"
+
+
+#: What a canary is judged on: the share of its requests with each outcome, and errors.
+RATES = (*Outcome, "errors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +35,10 @@ class ArmStats:
     over_refusal: int = 0
     language_mix: int = 0
     errors: int = 0
+
+    def __post_init__(self) -> None:
+        # One count per rate: a new Outcome without its field here fails at the first use.
+        assert {f.name for f in fields(self)} == {"requests", *RATES}, "ArmStats lacks a rate"
 
     def since(self, earlier: ArmStats) -> ArmStats:
         return ArmStats(*(getattr(self, f.name) - getattr(earlier, f.name)

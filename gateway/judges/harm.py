@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.judges.base import ExchangeContext, Judge, StreamJudgeState, Verdict, Where
+from gateway.judges.categories import Category
 from gateway.judges.taxonomy import NONE
 
 __all__ = ["HarmJudge", "HarmScore", "HarmScorer"]
 
-CATEGORY = "harm"
+CATEGORY = Category.HARM
 
 
 @dataclass(frozen=True, slots=True)

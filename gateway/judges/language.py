@@ -50,6 +50,7 @@ from functools import lru_cache
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from gateway.judges.base import ExchangeContext, Judge, StreamJudgeState, Verdict, Where
+from gateway.judges.categories import Category
 from gateway.settings import LanguageJudgeSettings
 
 __all__ = [
@@ -64,7 +65,7 @@ __all__ = [
     "language_share",
 ]
 
-CATEGORY = "language_mix"
+CATEGORY = Category.LANGUAGE_MIX
 
 #: A same-script sentence is foreign only when lingua's confidence in its likeliest language
 #: beats its confidence in the expected one by at least this much: on a handful of words the

@@ -6,6 +6,7 @@ from collections import Counter
 
 from gateway.events.scrub import PIIScrubber
 from gateway.judges.base import ExchangeContext, Judge, Span, Verdict, Where
+from gateway.judges.categories import Category
 from gateway.settings import PIIJudgeSettings
 
 __all__ = ["PIIJudge"]
@@ -25,6 +26,6 @@ class PIIJudge(Judge):
         if not matches:
             return []
         kinds = Counter(m.kind for m in matches)
-        return [Verdict(judge=self.name, category="pii", score=1.0, where=where,
+        return [Verdict(judge=self.name, category=Category.PII, score=1.0, where=where,
                         spans=[Span(start=m.start, end=m.end) for m in matches],
                         detail=", ".join(f"{k}={n}" for k, n in sorted(kinds.items())))]

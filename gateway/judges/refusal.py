@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gateway.judges.base import ExchangeContext, Judge, Verdict, Where
+from gateway.judges.categories import Category
 from gateway.judges.harm import HarmScorer
 from gateway.settings import RefusalJudgeSettings
 
@@ -91,13 +92,13 @@ class RefusalJudge(Judge):
         if where not in self.where or where is Where.INPUT or not text.strip():
             return []
         refusal = detect_refusal(text)
-        verdicts = [Verdict(judge=self.name, category="refusal", score=refusal.score,
+        verdicts = [Verdict(judge=self.name, category=Category.REFUSAL, score=refusal.score,
                             where=where, detail=refusal.kind)]
         if refusal.kind != "none" and context.request_text:
             request = self.harm.score_prompt(context.request_text)
             if request.score < self.benign_below:
                 verdicts.append(Verdict(
-                    judge=self.name, category="over_refusal", where=where,
+                    judge=self.name, category=Category.OVER_REFUSAL, where=where,
                     score=round(refusal.score * (1.0 - request.score), 4),
                     detail=f"{refusal.kind} refusal of a benign request "
                            f"(harm {request.score:.2f})"))

@@ -16,6 +16,7 @@ from adapter.sse import DONE, sse
 from gateway.events.recorder import ExchangeRecorder, RequestInfo
 from gateway.events.schema import Exchange, VerdictRecord
 from gateway.judges.base import Action, ExchangeContext, Where
+from gateway.judges.categories import OUTCOME_OF
 from gateway.metrics import GatewayMetrics, RequestRecord
 from gateway.moderation import JudgePipeline, Released, StreamGuard
 from gateway.policy import Decision, redact
@@ -40,10 +41,7 @@ class _Turn:
     judge_versions: dict[str, str] = field(default_factory=dict)  # as the request came in
 
 
-# Verdict categories on the answer that count against the model that gave it (the canary
-# comparison and the per-adapter dashboards); input verdicts judge the client, not the model.
-_OUTCOME_OF_CATEGORY = {"harm": "harmful", "over_refusal": "over_refusal",
-                        "language_mix": "language_mix"}
+
 
 
 class ProxyService:
@@ -131,8 +129,9 @@ class ProxyService:
             self.metrics.adapters.error(turn.alias, turn.upstream_model)
             return
         policy, tenant = self.pipeline.policy, turn.context.tenant
-        outcomes = {_OUTCOME_OF_CATEGORY[v.category] for v in turn.decision.verdicts
-                    if v.where is not Where.INPUT and v.category in _OUTCOME_OF_CATEGORY
+        # Input verdicts judge the client, not the model.
+        outcomes = {OUTCOME_OF[v.category] for v in turn.decision.verdicts
+                    if v.where is not Where.INPUT and v.category in OUTCOME_OF
                     and v.score >= policy.threshold(v.category, tenant)}
         self.metrics.adapters.observe(turn.alias, turn.upstream_model, outcomes)
 
