@@ -288,9 +288,9 @@ def run_case(case: Case, options: Options) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="train-throughput-") as out:
         if case.stage == "sft":
             config = SFTStageConfig(max_steps=steps, batch_size=case.batch,
-                                    max_length=case.seq_len, bf16=bf16, seed=options.seed,
-                                    lora=lora)
-            trainer = sft_trainer(model, tokenizer, rows, Path(out), config, callbacks=[clock],
+                                    max_length=case.seq_len, bf16=bf16, seed=options.seed)
+            trainer = sft_trainer(model, tokenizer, rows, Path(out), config, lora,
+                                  callbacks=[clock],
                                   overrides={**overrides, "packing": options.packing})
         else:
             # As run_dpo: the policy trains the SFT LoRA, the reference is the SFT policy merged

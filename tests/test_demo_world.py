@@ -230,7 +230,7 @@ def _gate_an_sft_adapter(name: str, examples: list[tuple[str, str]], demo_model:
     run_sft(demo_model, [{"prompt": tokenizer.apply_chat_template(
         [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False),
         "completion": completion} for prompt, completion in examples], tmp_path / name,
-        SFTStageConfig(**settings["sft"], lora=LoraSettings(**settings["lora"])))
+        SFTStageConfig(**settings["sft"]), LoraSettings(**settings["lora"]))
     loaded = httpx.post(f"{demo_engine.url}/v1/load_lora_adapter", timeout=60, json={
         "lora_name": name, "lora_path": str(tmp_path / name)})
     assert loaded.status_code == 200, loaded.text

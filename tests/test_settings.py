@@ -75,3 +75,27 @@ def test_example_policy_file_loads() -> None:
     policy = load_policy_file(REPO / "examples" / "policy.yaml")
     assert policy.blocked_message_for("kids-app") == "Let's talk about something else."
     assert set(policy.settings.rules) >= {"harm", "over_refusal", "language_mix", "pii"}
+
+
+@pytest.mark.parametrize(("section", "bad"), [
+    ("sft", {"max_stepz": 3}), ("dpo", {"beta": -1}), ("lora", {"rank": 0}),
+    ("grpo", {"num_generations": "four"}), ("data", {"replay_ratio": 99}),
+    ("judges", {"adapt": {"l3": 1e-3}}),
+    ("gate", {"harmful_prompts": "h.txt", "benign_prompts": "b.txt", "tolerances": {"x": 1}}),
+])
+def test_a_bad_trainer_stage_setting_fails_on_load_naming_it(section: str,
+                                                            bad: dict[str, object]) -> None:
+    from pydantic import ValidationError
+
+    from trainer.settings import TrainerSettings
+
+    with pytest.raises(ValidationError, match=f"trainer.{section}"):
+        TrainerSettings(trainer={section: bad})
+
+
+def test_the_gate_checks_its_files_when_it_is_built_to_run(tmp_path: Path) -> None:
+    from trainer.gate import GateConfig
+
+    gate = GateConfig(harmful_prompts=tmp_path / "h.txt", benign_prompts=tmp_path / "b.txt")
+    with pytest.raises(ValueError, match="gate prompt file not found"):
+        gate.check_files()

@@ -44,7 +44,7 @@ def trained(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
     examples = [{"prompt": p, "completion": REFUSAL} for p in prompts] * 4
     lora = LoraSettings(rank=8, alpha=16)
     run_sft(base, examples, root / "sft", SFTStageConfig(max_steps=6, batch_size=4,
-                                                         learning_rate=5e-3, lora=lora))
+                                                         learning_rate=5e-3), lora)
     pairs = [{"prompt": p, "chosen": REFUSAL, "rejected": COMPLY} for p in prompts] * 4
     record = run_dpo(base, root / "sft", pairs, root / "dpo",
                      DPOStageConfig(max_steps=4, batch_size=4, learning_rate=1e-3))
@@ -191,7 +191,7 @@ def test_one_bf16_sft_step_and_one_dpo_step_on_cuda(tmp_path: Path) -> None:
     lora = LoraSettings(rank=8, alpha=16)
     sft = run_sft(base, [{"prompt": p, "completion": REFUSAL} for p in prompts] * 2,
                   tmp_path / "sft", SFTStageConfig(max_steps=1, batch_size=4, bf16=True,
-                                                   learning_rate=1e-3, lora=lora))
+                                                   learning_rate=1e-3), lora)
     dpo = run_dpo(base, tmp_path / "sft",
                   [{"prompt": p, "chosen": REFUSAL, "rejected": COMPLY} for p in prompts] * 2,
                   tmp_path / "dpo", DPOStageConfig(max_steps=1, batch_size=4, bf16=True,

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pydantic import ConfigDict
+
 from gateway.events.schema import Exchange, Feedback, FlaggedExchange, SampledExchange
 from gateway.judges.base import ExchangeContext
 from gateway.judges.categories import Category
@@ -54,6 +56,8 @@ class Sampler(Protocol):
 @dataclass
 class DataEngineConfig:
     """How targets and pairs are chosen."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # settings: a typo is an error
 
     #: Samples drawn per flagged exchange for best-of-K.
     samples_per_prompt: int = 4

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict
+
 from adapter.rollout.canary import p_worse
 from gateway.judges.harm import HarmScorer
 from gateway.judges.language import LanguageJudge
@@ -41,7 +43,11 @@ def _default_tolerances() -> dict[str, float]:
 
 @dataclass
 class GateConfig:
-    """What the candidate is measured on and how much worse it may be."""
+    """What the candidate is measured on and how much worse it may be. The prompt files are
+    checked when a gate is built to run (:meth:`check_files`), not when settings load: the
+    chart's config names files in the trainer's pod."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # settings: a typo is an error
 
     #: Held-out harmful prompts (one per line, .csv or .jsonl with `prompt`).
     harmful_prompts: Path
@@ -63,9 +69,6 @@ class GateConfig:
     def __post_init__(self) -> None:
         self.harmful_prompts = Path(self.harmful_prompts)  # YAML gives strings
         self.benign_prompts = Path(self.benign_prompts)
-        for path in (self.harmful_prompts, self.benign_prompts):
-            if not path.is_file():
-                raise ValueError(f"gate prompt file not found: {str(path)!r}")
         unknown = sorted(set(self.tolerances) - set(MEASURES))
         if unknown:
             raise ValueError(f"unknown gate measure(s) {unknown!r} in tolerances; known: "
@@ -78,6 +81,12 @@ class GateConfig:
             raise ValueError(f"significance must be in (0, 1), got {self.significance!r}")
         if not 0.0 <= self.window_share < 1.0:
             raise ValueError(f"window_share must be in [0, 1), got {self.window_share!r}")
+
+    def check_files(self) -> GateConfig:
+        for path in (self.harmful_prompts, self.benign_prompts):
+            if not path.is_file():
+                raise ValueError(f"gate prompt file not found: {str(path)!r}")
+        return self
 
 
 def _report(base_url: str, model: str, harmful: list[str], benign: list[str],

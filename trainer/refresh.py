@@ -28,7 +28,6 @@ from gateway.judges.harm import HarmScorer
 from gateway.judges.language import LanguageJudge
 from gateway.judges.model_eval import read_prompts
 from trainer.data_engine import (
-    DataEngineConfig,
     TrainingData,
     build_training_data,
     gate_slice,
@@ -36,17 +35,9 @@ from trainer.data_engine import (
     window_prompts,
 )
 from trainer.engine_client import EngineClient
-from trainer.gate import GateConfig, evaluate_gate, gate_table
+from trainer.gate import evaluate_gate, gate_table
 from trainer.settings import TrainerSection
-from trainer.stages import (
-    DPOStageConfig,
-    GRPOStageConfig,
-    LoraSettings,
-    SFTStageConfig,
-    run_dpo,
-    run_grpo,
-    run_sft,
-)
+from trainer.stages import run_dpo, run_grpo, run_sft
 from trainer.store import DatasetStore, span_of
 
 __all__ = ["RefreshError", "RefreshMetrics", "RefreshResult", "Refresher"]
@@ -94,13 +85,9 @@ class Refresher:
         self.metrics = metrics
         self.registry = AdapterRegistry(section.registry_dir, prefix=section.adapter_prefix,
                                         max_rank=section.max_rank)
-        # Every stage config is validated now, not an hour into a refresh.
-        self.lora = LoraSettings(**section.lora)
-        self.sft = SFTStageConfig(**section.sft, lora=self.lora)
-        self.dpo = DPOStageConfig(**section.dpo)
-        self.grpo = GRPOStageConfig(**section.grpo)
-        self.data = DataEngineConfig(**section.data)
-        self.gate = GateConfig(**section.gate) if section.gate else None
+        # The stage configs were validated with the settings; the gate's files are checked
+        # now, not an hour into a refresh.
+        self.gate = section.gate.check_files() if section.gate else None
         self.held_out = ([*read_prompts(self.gate.harmful_prompts),
                           *read_prompts(self.gate.benign_prompts)] if self.gate else [])
         self._held_out_keys = set(map(prompt_key, self.held_out))
@@ -165,7 +152,7 @@ class Refresher:
         try:
             data = build_training_data(
                 [e.event for e in events if not gate_slice(e.event, share)], engine,
-                self.harm, self.language, self.data, held_out=self.held_out)
+                self.harm, self.language, self.section.data, held_out=self.held_out)
             data.counts["gate_window_events"] = len(for_gate)
             for kind, n in data.counts.items():
                 self.metrics.examples.labels(kind).set(n)
@@ -212,12 +199,12 @@ class Refresher:
                          "completion": f"{e['reasoning']}\n</think>\n\n{e['answer']}"}
                         for e in data.sft]
         stages = [self._timed("sft", lambda: run_sft(base, sft_examples, work / "sft",
-                                                     self.sft))]
+                                                     self.section.sft, self.section.lora))]
         if self.section.rl == "dpo" and data.pairs:
             pairs = [{"prompt": prompt(p["messages"]),  # type: ignore[arg-type]
                       "chosen": p["chosen"], "rejected": p["rejected"]} for p in data.pairs]
             stages.append(self._timed("dpo", lambda: run_dpo(base, work / "sft", pairs,
-                                                             work / "dpo", self.dpo)))
+                                                             work / "dpo", self.section.dpo)))
         elif self.section.rl == "grpo":
             from trainer.rewards import judge_rewards
 
@@ -227,7 +214,7 @@ class Refresher:
             rewards = judge_rewards(self.harm, self.language,
                                     request_of=lambda p: user_text.get(p, p))
             stages.append(self._timed("grpo", lambda: run_grpo(
-                base, work / "sft", prompts, rewards, work / "grpo", self.grpo)))
+                base, work / "sft", prompts, rewards, work / "grpo", self.section.grpo)))
         return stages
 
     def _timed(self, stage: str, fn: Any) -> StageRecord:

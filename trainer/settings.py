@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.settings import GatewaySettings
+from trainer.data_engine import DataEngineConfig
+from trainer.gate import GateConfig
 from trainer.judges.adapt import AdaptConfig
+from trainer.stages import DPOStageConfig, GRPOStageConfig, LoraSettings, SFTStageConfig
 
 __all__ = ["JudgeRefreshSection", "TrainerSection", "TrainerSettings"]
 
@@ -58,15 +61,20 @@ class TrainerSection(BaseModel):
     max_rank: int = Field(default=64, ge=1, description="Largest LoRA rank the engines take.")
     rl: Literal["dpo", "grpo", "none"] = Field(default="dpo",
                                               description="The stage after SFT.")
-    lora: dict[str, Any] = Field(default_factory=dict, description="LoraSettings fields.")
-    sft: dict[str, Any] = Field(default_factory=dict, description="SFTStageConfig fields.")
-    dpo: dict[str, Any] = Field(default_factory=dict, description="DPOStageConfig fields.")
-    grpo: dict[str, Any] = Field(default_factory=dict, description="GRPOStageConfig fields.")
-    data: dict[str, Any] = Field(default_factory=dict, description="DataEngineConfig fields.")
-    gate: dict[str, Any] | None = Field(
-        default=None, description="GateConfig fields (harmful_prompts, benign_prompts, "
-        "tolerances per measure, significance, ...); none = candidates are published "
-        "ungated.")
+    lora: LoraSettings = Field(default_factory=LoraSettings, description="The LoRA every "
+                               "stage trains (trainer/stages.py LoraSettings).")
+    sft: SFTStageConfig = Field(default_factory=SFTStageConfig,
+                                description="The SFT stage (trainer/stages.py).")
+    dpo: DPOStageConfig = Field(default_factory=DPOStageConfig,
+                                description="The DPO stage (trainer/stages.py).")
+    grpo: GRPOStageConfig = Field(default_factory=GRPOStageConfig,
+                                  description="The GRPO stage (trainer/stages.py).")
+    data: DataEngineConfig = Field(default_factory=DataEngineConfig, description="Targets "
+                                   "and pairs (trainer/data_engine.py DataEngineConfig).")
+    gate: GateConfig | None = Field(
+        default=None, description="The release gate (trainer/gate.py GateConfig: "
+        "harmful_prompts, benign_prompts, tolerances per measure, significance, ...); none = "
+        "candidates are published ungated.")
     min_new_flagged: int = Field(default=50, ge=1, description="A refresh starts once this "
                                  "many new flagged exchanges are stored ...")
     interval_s: float = Field(default=3600.0, gt=0, description="... or this long after the "

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
+from pydantic import ConfigDict
 
 from adapter.registry import StageRecord
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoraSettings:
     """The LoRA every stage trains; vLLM serves it as is."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # settings: a typo is an error
 
     #: Rank; must not exceed the serving engines' ``--max-lora-rank``.
     rank: int = 16
@@ -57,6 +59,8 @@ class LoraSettings:
 class SFTStageConfig:
     """Supervised fine-tuning on targets."""
 
+    __pydantic_config__ = ConfigDict(extra="forbid")  # settings: a typo is an error
+
     #: Learning rate of the LoRA weights.
     learning_rate: float = 2e-4
     #: Passes over the examples (ignored when ``max_steps`` > 0).
@@ -71,7 +75,6 @@ class SFTStageConfig:
     bf16: bool = True
     #: Seed of data order and LoRA initialisation.
     seed: int = 0
-    lora: LoraSettings = field(default_factory=LoraSettings)
 
     def __post_init__(self) -> None:
         _positive(self, "learning_rate", "batch_size", "max_length")
@@ -83,6 +86,8 @@ class SFTStageConfig:
 @dataclass
 class DPOStageConfig:
     """Direct preference optimisation from the SFT policy (also the reference)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # settings: a typo is an error
 
     #: Learning rate of the LoRA weights.
     learning_rate: float = 5e-5
@@ -111,6 +116,8 @@ class DPOStageConfig:
 @dataclass
 class GRPOStageConfig:
     """Group-relative policy optimisation with the judges as rewards, from the SFT policy."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # settings: a typo is an error
 
     #: Learning rate of the LoRA weights.
     learning_rate: float = 1e-5
@@ -152,6 +159,8 @@ def _positive(config: object, *names: str) -> None:
 
 def _common_args(config: SFTStageConfig | DPOStageConfig | GRPOStageConfig, out: Path
                  ) -> dict[str, Any]:
+    import torch
+
     gpu = torch.cuda.is_available()
     return {"output_dir": str(out / "checkpoints"), "learning_rate": config.learning_rate,
             "num_train_epochs": config.epochs, "max_steps": config.max_steps or -1,
@@ -162,6 +171,7 @@ def _common_args(config: SFTStageConfig | DPOStageConfig | GRPOStageConfig, out:
 
 
 def _load(model_path: Path) -> tuple[Any, Any]:
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -182,10 +192,10 @@ def _record(name: str, config: object, started: float, trainer: Any) -> StageRec
                        metrics=metrics)
 
 
-def sft_trainer(model: Any, tokenizer: Any, dataset: Any, out: Path, config: SFTStageConfig, *,
-                callbacks: Sequence[Any] = (), overrides: Mapping[str, Any] | None = None
-                ) -> Any:
-    """The SFT stage's TRL trainer: ``config``'s LoRA on ``model`` (a plain causal LM), loss on
+def sft_trainer(model: Any, tokenizer: Any, dataset: Any, out: Path, config: SFTStageConfig,
+                lora: LoraSettings, *, callbacks: Sequence[Any] = (),
+                overrides: Mapping[str, Any] | None = None) -> Any:
+    """The SFT stage's TRL trainer: ``lora`` on ``model`` (a plain causal LM), loss on
     the completions of ``dataset`` (``{"prompt", "completion"}`` rows). ``overrides`` replace
     ``SFTConfig`` fields; only the throughput benchmark (bench/train_throughput.py) uses them,
     so it times exactly the trainer a refresh runs, with one setting varied at a time."""
@@ -194,7 +204,7 @@ def sft_trainer(model: Any, tokenizer: Any, dataset: Any, out: Path, config: SFT
     args = SFTConfig(**{**_common_args(config, out), "max_length": config.max_length,
                         "completion_only_loss": True, "packing": False, **(overrides or {})})
     return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                      peft_config=config.lora.peft_config(), callbacks=list(callbacks))
+                      peft_config=lora.peft_config(), callbacks=list(callbacks))
 
 
 def dpo_trainer(policy: Any, reference: Any, tokenizer: Any, dataset: Any, out: Path,
@@ -212,7 +222,7 @@ def dpo_trainer(policy: Any, reference: Any, tokenizer: Any, dataset: Any, out: 
 
 
 def run_sft(model_path: Path, examples: list[dict[str, str]], out: Path,
-            config: SFTStageConfig) -> StageRecord:
+            config: SFTStageConfig, lora: LoraSettings) -> StageRecord:
     """Train a LoRA on ``{"prompt", "completion"}`` texts; save PEFT files to ``out``."""
     from datasets import Dataset
 
@@ -220,7 +230,7 @@ def run_sft(model_path: Path, examples: list[dict[str, str]], out: Path,
         raise ValueError("SFT needs at least one example")
     started = time.monotonic()
     model, tokenizer = _load(model_path)
-    trainer = sft_trainer(model, tokenizer, Dataset.from_list(examples), out, config)
+    trainer = sft_trainer(model, tokenizer, Dataset.from_list(examples), out, config, lora)
     trainer.train()
     trainer.model.save_pretrained(out)
     log.info("sft done", extra={"examples": len(examples), "out": str(out)})
