@@ -60,6 +60,8 @@ def settings_schema(current: dict[str, Any]) -> dict[str, Any]:
     defs.update(policy_defs)
     schema["properties"]["config"] = config
     schema["properties"]["policy"] = policy
+    # The chart sets the gate's prompt files (trainer.gate.enabled); `config` gives the rest.
+    defs[PREFIX + "GateConfig"].pop("required", None)
     # `kafka.topics` names a topic for every events.topics key (one per event type).
     topic = {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9._-]+$"}
     schema["properties"]["kafka"]["properties"]["topics"] = {

@@ -39,7 +39,7 @@ from gateway.settings import (
 )
 from trainer.demo import recommended_trainer_settings, write_heldout
 from trainer.refresh import Refresher, RefreshMetrics, RefreshResult
-from trainer.settings import TrainerSection
+from trainer.settings import TrainerSettings
 from trainer.store import DatasetStore
 
 __all__ = ["DemoJudges", "LoopResult", "judge_traffic", "run_refresh"]
@@ -121,17 +121,20 @@ def run_refresh(model_dir: Path, engine_url: str, events: list[Any], work: Path,
     harmful, benign = write_heldout(work / "heldout")
     settings = recommended_trainer_settings(harmful, benign)
     settings.update(overrides)
-    section = TrainerSection(base_model=str(model_dir), engine_url=engine_url,
-                             served_base_name=SERVED_NAME, registry_dir=work / "registry",
-                             store_path=work / "store.db", metrics_port=0, **settings)
+    trainer = TrainerSettings(
+        upstream={"url": engine_url},
+        rollout={"base_model": SERVED_NAME, "registry_dir": str(work / "registry")},
+        trainer={"base_model": str(model_dir), "store_path": str(work / "store.db"),
+                 "metrics_port": 0, **settings})
+    section = trainer.trainer
     store = DatasetStore(section.store_path)
     store.add_batch([(event, SourceRecord("vigil.events", 0, offset, None, b"", 0))
                      for offset, event in enumerate(events)])
     started = time.monotonic()
-    result = Refresher(section, store, judges.harm, judges.language,
+    result = Refresher(trainer, store, judges.harm, judges.language,
                        RefreshMetrics(CollectorRegistry())).run()
     seconds = time.monotonic() - started
-    registry = AdapterRegistry(section.registry_dir, max_rank=section.max_rank)
+    registry = AdapterRegistry(trainer.rollout.registry_dir, max_rank=section.max_rank)
     if result.adapter is None:
         raise RuntimeError(f"the refresh produced no adapter: {result}")
     return LoopResult(result, registry.manifest(result.adapter), registry.path(result.adapter),

@@ -211,7 +211,7 @@ def test_adapters_share_one_path_everywhere(rendered: dict[str, Any], variant: s
     docs = rendered[variant]
     config = _config(docs)
     path = config["rollout"]["registry_dir"]
-    assert config["trainer"]["registry_dir"] == path
+    assert "registry_dir" not in config["trainer"]  # one key: the trainer reads rollout's
     claims = set()
     for suffix, container in (("-gateway", "gateway"), ("-trainer", "trainer"),
                               ("-vllm", "vllm")):
@@ -239,7 +239,7 @@ def test_gateway_and_trainer_wiring(rendered: dict[str, Any]) -> None:
     assert trainer_svc["spec"]["sessionAffinity"] == "ClientIP"
     assert trainer_svc["metadata"]["name"] in config["trainer"]["engine_url"]
     assert config["events"]["backend"] == "kafka"
-    assert config["rollout"]["base_model"] == config["trainer"]["served_base_name"]
+    assert "served_base_name" not in config["trainer"]
     deployment = find(docs, "Deployment", "-trainer")
     assert _container(deployment, "trainer")["args"] == [
         "trainer", "--config", "/etc/vigil/config/vigil.yaml"]
@@ -389,7 +389,7 @@ def test_vigil_pods_run_non_root_on_a_read_only_root(rendered: dict[str, Any],
         paths = [env["HOME"], env["TMPDIR"], env["HF_HOME"], config["events"]["spool_dir"]]
         if name.endswith("-trainer"):
             paths += [Path(config["trainer"]["store_path"]).parent,
-                      config["trainer"]["registry_dir"]]
+                      config["rollout"]["registry_dir"]]
         for path in map(Path, paths):
             assert any(path == m or m in path.parents for m in writable), (name, path)
 

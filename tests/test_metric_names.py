@@ -91,9 +91,9 @@ def trainer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = {
         "events": {"backend": "local", "local_path": str(root / "events.db")},
         "judges": {"language": {"languages": ["en", "it"]}},
-        "trainer": {"store_path": str(root / "dataset.db"), "registry_dir": str(root / "adapters"),
-                    "metrics_port": port, "base_model": "unused: no refresh runs",
-                    "gate": None},
+        "rollout": {"registry_dir": str(root / "adapters")},
+        "trainer": {"store_path": str(root / "dataset.db"), "metrics_port": port,
+                    "base_model": "unused: no refresh runs", "gate": None},
     }
     path = root / "vigil.yaml"
     path.write_text(yaml.safe_dump(config))

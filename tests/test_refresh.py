@@ -78,10 +78,10 @@ def _config(tmp_path: Path, base: Path, engine: EngineProcess, **trainer: object
     config = tmp_path / "vigil.yaml"
     config.write_text(json.dumps({
         "events": {"backend": "none"}, "server": {"log_level": "info"},
+        "upstream": {"url": engine.url},
+        "rollout": {"base_model": ENGINE_MODEL, "registry_dir": str(tmp_path / "reg")},
         "trainer": {"store_path": str(tmp_path / "store.db"), "metrics_port": 0,
-                    "base_model": str(base), "engine_url": engine.url,
-                    "served_base_name": ENGINE_MODEL, "registry_dir": str(tmp_path / "reg"),
-                    "max_rank": 16, "lora": {"rank": 8, "alpha": 16},
+                    "base_model": str(base), "max_rank": 16, "lora": {"rank": 8, "alpha": 16},
                     "sft": {"max_steps": 4, "batch_size": 4, "learning_rate": 5e-3},
                     "dpo": {"max_steps": 2, "batch_size": 2},
                     "data": {"samples_per_prompt": 2},

@@ -80,7 +80,7 @@ def trainer_command(
     caught_up = threading.Event()
     _serve_status(section, registry, caught_up)
     store = DatasetStore(section.store_path)
-    refresher = Refresher(section, store, build_harm_scorer(settings.judges.harm),
+    refresher = Refresher(settings, store, build_harm_scorer(settings.judges.harm),
                           LanguageJudge(settings.judges.language), RefreshMetrics(registry))
     judges = _judge_refresher(settings, store, registry)
     consumer = (EventConsumer(build_source(settings.events, section.group), store,

@@ -36,7 +36,7 @@ from trainer.data_engine import (
 )
 from trainer.engine_client import EngineClient
 from trainer.gate import evaluate_gate, gate_table
-from trainer.settings import TrainerSection
+from trainer.settings import TrainerSettings
 from trainer.stages import run_dpo, run_grpo, run_sft
 from trainer.store import DatasetStore, span_of
 
@@ -74,8 +74,9 @@ class RefreshResult:
 
 
 class Refresher:
-    def __init__(self, section: TrainerSection, store: DatasetStore, harm: HarmScorer,
+    def __init__(self, settings: TrainerSettings, store: DatasetStore, harm: HarmScorer,
                  language: LanguageJudge, metrics: RefreshMetrics) -> None:
+        section = settings.trainer
         if not section.base_model:
             raise RefreshError("trainer.base_model is not set")
         self.section = section
@@ -83,7 +84,10 @@ class Refresher:
         self.harm = harm
         self.language = language
         self.metrics = metrics
-        self.registry = AdapterRegistry(section.registry_dir, prefix=section.adapter_prefix,
+        self.engine_url = settings.engine_url
+        self.served_base_name = settings.rollout.base_model
+        self.registry = AdapterRegistry(settings.rollout.registry_dir,
+                                        prefix=section.adapter_prefix,
                                         max_rank=section.max_rank)
         # The stage configs were validated with the settings; the gate's files are checked
         # now, not an hour into a refresh.
@@ -145,7 +149,7 @@ class Refresher:
         if not any(isinstance(e.event, FlaggedExchange) for e in events):
             return RefreshResult("no_data")
         active = self._active()
-        engine = EngineClient(self.section.engine_url, active)
+        engine = EngineClient(self.engine_url, active)
         # The gate's slice of this window: whole conversations, never trained on.
         share = self.gate.window_share if self.gate else 0.0
         for_gate = [e.event for e in events if gate_slice(e.event, share)]
@@ -231,7 +235,7 @@ class Refresher:
             return None
         engine.load_adapter(name, adapter)
         try:
-            report = evaluate_gate(self.section.engine_url, name, active, self.harm,
+            report = evaluate_gate(self.engine_url, name, active, self.harm,
                                    self.language, self.gate, window)
         finally:
             engine.unload_adapter(name)
@@ -242,7 +246,7 @@ class Refresher:
         return report
 
     def _base_name(self) -> str:
-        return self.section.served_base_name or self.section.base_model
+        return self.served_base_name or self.section.base_model
 
     def _active(self) -> str:
         active = self.registry.with_state(AdapterState.ACTIVE)

@@ -51,12 +51,11 @@ class TrainerSection(BaseModel):
                               description="Port of the trainer's /metrics (0: none).")
     base_model: str = Field(default="", description="Local path of the base model the "
                             "adapters are trained on (the one the engines serve).")
-    engine_url: str = Field(default="http://127.0.0.1:8000", description="An engine serving "
-                            "the base model: samples for best-of-K and the gate's evaluation.")
-    served_base_name: str = Field(default="", description="The base model's name on that "
-                                  "engine (compared against when no adapter is active).")
-    registry_dir: Path = Field(default=Path("vigil-data/adapters"),
-                               description="The adapter registry.")
+    engine_url: str | None = Field(default=None, description="An engine serving the base "
+                                   "model and its adapters: samples for best-of-K and the "
+                                   "gate's evaluation; default: upstream.url. (The base "
+                                   "model's name there is rollout.base_model, and adapters "
+                                   "are published to rollout.registry_dir.)")
     adapter_prefix: str = Field(default="safety", description="Adapter names: PREFIX-NNNNNN.")
     max_rank: int = Field(default=64, ge=1, description="Largest LoRA rank the engines take.")
     rl: Literal["dpo", "grpo", "none"] = Field(default="dpo",
@@ -87,3 +86,8 @@ class TrainerSection(BaseModel):
 class TrainerSettings(GatewaySettings):
     trainer: TrainerSection = Field(default_factory=TrainerSection,  # type: ignore[assignment]
                                     description="The trainer.")
+
+    @property
+    def engine_url(self) -> str:
+        """Where the trainer samples and evaluates: trainer.engine_url, else upstream.url."""
+        return self.trainer.engine_url or self.upstream.url

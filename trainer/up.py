@@ -77,11 +77,9 @@ def system_config(*, model: str, data_dir: Path, host: str, port: int, alias: st
         "judges": {"harm": {"versions_dir": str(data_dir / "judges")}},
         "rollout": {"enabled": True, "alias": alias, "base_model": base_name,
                     "registry_dir": str(data_dir / "adapters"), "min_requests": 20},
-        "trainer": {
+        "trainer": {  # samples at upstream.url, publishes to rollout.registry_dir
             "store_path": str(data_dir / "dataset.db"), "metrics_port": trainer_port,
-            "base_model": model, "engine_url": engine_url, "served_base_name": base_name,
-            "registry_dir": str(data_dir / "adapters"), "min_new_flagged": 40,
-            "interval_s": 900,
+            "base_model": model, "min_new_flagged": 40, "interval_s": 900,
         },
     }
 
@@ -105,8 +103,8 @@ def plan_up(*, model: str, data_dir: Path, host: str, port: int, alias: str,
         config["upstream"]["url"] = engine_url
         config["server"].update(host=host, port=port)
         config["rollout"]["base_model"] = f"{alias}-base"
-        config["trainer"].update(base_model=model, engine_url=engine_url,
-                                 served_base_name=f"{alias}-base", metrics_port=trainer_port)
+        config["trainer"].update(base_model=model, metrics_port=trainer_port)
+        config["trainer"].pop("engine_url", None)  # the trainer samples at upstream.url
     config_file = data_dir / "vigil.yaml"
     config_file.write_text("# Written by `vigil up`; edit the file given to --config instead.\n"
                            + yaml.safe_dump(config, sort_keys=False))

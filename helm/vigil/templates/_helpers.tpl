@@ -168,8 +168,6 @@ vigil.yaml: `config` with the keys the chart owns set from the other values (the
   "metrics_port" (int $v.trainer.metricsPort)
   "base_model" (include "vigil.modelRef" .)
   "engine_url" (include "vigil.trainerEngineUrl" .)
-  "served_base_name" (include "vigil.servedModelName" .)
-  "registry_dir" $v.adapters.mountPath
   "max_rank" (int $v.vllm.maxLoraRank)
 -}}
 {{- if $v.trainer.gate.enabled -}}
