@@ -11,8 +11,8 @@ WORKDIR /src
 RUN python -m venv /opt/vigil
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml constraints.txt README.md ./
-RUN mkdir -p adapter gateway trainer && touch adapter/__init__.py gateway/__init__.py \
-      trainer/__init__.py
+RUN mkdir -p adapter gateway trainer vigil && touch adapter/__init__.py gateway/__init__.py \
+      trainer/__init__.py vigil/__init__.py
 
 FROM base AS build-gateway
 RUN /opt/vigil/bin/pip install -c constraints.txt . \
@@ -21,8 +21,9 @@ RUN /opt/vigil/bin/pip install -c constraints.txt . \
 COPY adapter adapter
 COPY gateway gateway
 COPY trainer trainer
+COPY vigil vigil
 RUN /opt/vigil/bin/pip install --no-deps -c constraints.txt . \
- && /opt/vigil/bin/python -c "import sys, gateway.judges.registry, trainer.cli; \
+ && /opt/vigil/bin/python -c "import sys, gateway.judges.registry, vigil.cli; \
 assert 'torch' not in sys.modules"
 
 FROM base AS build
@@ -31,8 +32,9 @@ RUN /opt/vigil/bin/pip install -c constraints.txt '.[trainer]' \
 COPY adapter adapter
 COPY gateway gateway
 COPY trainer trainer
+COPY vigil vigil
 RUN /opt/vigil/bin/pip install --no-deps -c constraints.txt . \
- && /opt/vigil/bin/python -c "import gateway.judges.registry, trainer.cli"
+ && /opt/vigil/bin/python -c "import gateway.judges.registry, vigil.cli"
 
 FROM python:3.11-slim AS runtime
 # The uid/gid the chart's securityContext runs as (runAsUser/runAsGroup/fsGroup 10001).

@@ -91,7 +91,7 @@ def main() -> None:
         config = json.loads(consumer_config.read_text())
         config["trainer"] = {"store_path": str(tmp / "store.db"), "metrics_port": 0}
         consumer_config.write_text(json.dumps(config))
-        consumer = subprocess.Popen([sys.executable, "-m", "trainer", "consume", "--config",
+        consumer = subprocess.Popen([sys.executable, "-m", "vigil", "consume", "--config",
                                      str(consumer_config)], cwd=REPO,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(consumer.wait, 30)

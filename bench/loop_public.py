@@ -65,7 +65,7 @@ def main() -> None:
         public_prompts(work / "prompts", args.harmful)
         data, port = work / "data", free_port()
         log = open(work / "up.log", "wb")  # noqa: SIM115 (closed below)
-        up = subprocess.Popen([sys.executable, "-m", "trainer", "up", "--model",
+        up = subprocess.Popen([sys.executable, "-m", "vigil", "up", "--model",
                                str(args.model), "--port", str(port), "--data-dir", str(data)],
                               cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -74,7 +74,7 @@ def main() -> None:
             wait_ready(f"http://127.0.0.1:{config['trainer']['metrics_port']}/readyz",
                        timeout_s=120, proc=up)
             demo = subprocess.run(
-                [sys.executable, "-m", "trainer", "demo", "--base-url",
+                [sys.executable, "-m", "vigil", "demo", "--base-url",
                  f"http://127.0.0.1:{port}/v1", "--rounds", str(args.rounds),
                  "--harmful", str(work / "prompts" / "harmful.txt"),
                  "--benign", str(work / "prompts" / "benign.txt"),

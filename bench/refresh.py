@@ -26,7 +26,7 @@ def main() -> None:
             _fixture_store(tmp / "store.db")
             config = _config(tmp, base, engine)
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "trainer", "trainer", "--config",
+            subprocess.run([sys.executable, "-m", "vigil", "trainer", "--config",
                             str(config), "--once"], cwd=REPO, check=True,
                            capture_output=True)
             took = time.perf_counter() - started

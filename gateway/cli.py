@@ -1,4 +1,5 @@
-"""The ``vigil`` command line."""
+"""The gateway's commands: ``vigil engine``, ``vigil gateway``, ``vigil eval``, ``vigil adapters``
+and the judges' versions (the ``vigil`` command composes them with the others: vigil/cli.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from rich.console import Console
 
 from adapter.logs import configure_logging
 from gateway.adapters_cli import adapters_app
-from gateway.judges.cli import eval_app, judges_app
+from gateway.judges.cli import eval_app
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Vigil: a safety-monitoring gateway for served LLMs.",
+app = typer.Typer(help="The Vigil gateway and its embedded engine.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console(stderr=True)
-app.add_typer(judges_app, name="judges")
 app.add_typer(eval_app, name="eval")
 app.add_typer(adapters_app, name="adapters")
 

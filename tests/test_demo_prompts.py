@@ -40,6 +40,6 @@ def test_too_few_prompts_or_one_file_is_refused(tmp_path: Path) -> None:
     harmful, benign = _files(tmp_path, 1)
     with pytest.raises(ValueError, match="too few prompts"):
         PromptSet.from_files(harmful, benign)
-    cli = subprocess.run([sys.executable, "-m", "trainer", "demo", "--harmful", str(harmful)],
+    cli = subprocess.run([sys.executable, "-m", "vigil", "demo", "--harmful", str(harmful)],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 2 and "give both --harmful and --benign" in cli.stderr, cli.stderr

@@ -290,7 +290,7 @@ def test_labels_file_with_a_malformed_row_fails_with_its_line(tmp_path: Path) ->
     labels = tmp_path / "labels.jsonl"
     rows = [{"text": "a fine question", "label": "safe"}] * 3
     labels.write_text("\n".join(json.dumps(r) for r in rows) + '\n{"text": "x", "label": ')
-    out = subprocess.run([sys.executable, "-m", "trainer", "judges", "adapt", "--labels",
+    out = subprocess.run([sys.executable, "-m", "vigil", "judges", "adapt", "--labels",
                           str(labels), "--out", str(tmp_path / "out")],
                          capture_output=True, text=True, cwd=REPO, timeout=300)
     assert out.returncode == 2

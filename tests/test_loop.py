@@ -25,7 +25,7 @@ from tests.servers import REPO, free_port, wait_ready
 def test_one_loop_cycle_on_the_demo_model(demo_model: Path, tmp_path: Path) -> None:
     data, port = tmp_path / "data", free_port()
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 (closed below)
-    up = subprocess.Popen([sys.executable, "-m", "trainer", "up", "--model", str(demo_model),
+    up = subprocess.Popen([sys.executable, "-m", "vigil", "up", "--model", str(demo_model),
                            "--port", str(port), "--data-dir", str(data)],
                           cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     config = {}
@@ -36,7 +36,7 @@ def test_one_loop_cycle_on_the_demo_model(demo_model: Path, tmp_path: Path) -> N
                    timeout_s=120, proc=up)
         started = time.monotonic()
         demo = subprocess.run(
-            [sys.executable, "-m", "trainer", "demo", "--base-url",
+            [sys.executable, "-m", "vigil", "demo", "--base-url",
              f"http://127.0.0.1:{port}/v1", "--json", str(tmp_path / "demo.json"),
              "--timeout", "2100"], cwd=REPO, capture_output=True, text=True, timeout=2400)
         cycle_s = time.monotonic() - started

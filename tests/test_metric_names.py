@@ -98,7 +98,7 @@ def trainer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = root / "vigil.yaml"
     path.write_text(yaml.safe_dump(config))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    proc = subprocess.Popen([sys.executable, "-m", "trainer", "trainer", "--config", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "vigil", "trainer", "--config", str(path)],
                             cwd=REPO, env={**env, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
     url = f"http://127.0.0.1:{port}"
     try:

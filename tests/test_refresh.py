@@ -92,7 +92,7 @@ def _config(tmp_path: Path, base: Path, engine: EngineProcess, **trainer: object
 
 
 def _trainer(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "trainer", "trainer", "--config",
+    return subprocess.Popen([sys.executable, "-m", "vigil", "trainer", "--config",
                              str(config), "--once"], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
@@ -158,7 +158,7 @@ def test_bad_stage_settings_fail_before_any_work(tiny_models: dict[str, Path],
                                                  engine: EngineProcess, tmp_path: Path,
                                                  bad: dict[str, object]) -> None:
     _fixture_store(tmp_path / "store.db")
-    proc = subprocess.run([sys.executable, "-m", "trainer", "trainer", "--config",
+    proc = subprocess.run([sys.executable, "-m", "vigil", "trainer", "--config",
                            str(_config(tmp_path, tiny_models["base"], engine, **bad)),
                            "--once"], cwd=REPO, capture_output=True, timeout=300)
     assert proc.returncode != 0

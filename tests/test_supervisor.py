@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gateway.supervisor import Service, Supervisor
 from tests.servers import free_port
+from vigil.supervisor import Service, Supervisor
 
 # A tiny HTTP service answering /healthz; with LIFE it exits (code 3) after LIFE seconds.
 SERVE = """

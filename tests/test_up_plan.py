@@ -10,7 +10,7 @@ import yaml
 from gateway.settings import load_settings
 from tests.servers import free_port
 from trainer.settings import TrainerSettings
-from trainer.up import plan_up
+from vigil.up import plan_up
 
 
 def test_the_plan_starts_engine_gateway_trainer_on_one_shared_config(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_the_plan_starts_engine_gateway_trainer_on_one_shared_config(tmp_path: P
                    alias="vigil", user_config=user)
     assert [s.name for s in plan.services] == ["engine", "gateway", "trainer"]
     for service in plan.services:
-        assert service.argv[:3] == [sys.executable, "-m", "trainer"]
+        assert service.argv[:3] == [sys.executable, "-m", "vigil"]
         assert service.argv[3] == service.name  # each service starts as itself
     engine = plan.services[0].argv
     assert engine[engine.index("--served-model-name") + 1] == "vigil-base"

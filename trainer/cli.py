@@ -1,4 +1,5 @@
-"""The full ``vigil`` command: the gateway's commands plus the trainer's."""
+"""The trainer's commands: ``vigil trainer``, ``vigil consume``, ``vigil demo`` (the ``vigil``
+command composes them with the others: vigil/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,16 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from prometheus_client import CollectorRegistry
 from rich.console import Console
 
 from adapter.logs import configure_logging
-from gateway.cli import app
 from gateway.events.backends import build_source
 from gateway.settings import load_settings
 from trainer.consumer import ConsumerMetrics, EventConsumer
-from trainer.judges import cli as _judges_cli  # noqa: F401  (adds `vigil judges train|loso|data`)
 from trainer.settings import JudgeRefreshSection, TrainerSection, TrainerSettings
 from trainer.status_server import StatusServer
 from trainer.store import DatasetStore
@@ -27,6 +26,9 @@ if TYPE_CHECKING:
     from trainer.judges.refresh import JudgeRefresher
 
 __all__ = ["app", "main"]
+
+app = typer.Typer(help="The trainer: consume events, refresh the LoRA and the judges.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
 
 log = logging.getLogger(__name__)
 
@@ -174,61 +176,6 @@ def _maybe_refresh_judges(judges: JudgeRefresher, section: JudgeRefreshSection,
 
 class _Stopped(BaseException):
     """SIGTERM (a BaseException, so no ``except Exception`` in a refresh swallows it)."""
-
-
-@app.command()
-def up(
-    model: str = typer.Option("demo", help="'demo' (a small model built here once, showing "
-                              "the failure modes Vigil fixes), a local path, or a hub id."),
-    port: int = typer.Option(8080, help="Gateway port (the OpenAI base URL's port)."),
-    host: str = typer.Option("127.0.0.1", help="Gateway address."),
-    data_dir: Path = typer.Option(Path("vigil-data"), help="Events, dataset store, adapter "
-                                  "registry and the generated config live here."),
-    alias: str = typer.Option("vigil", help="Public model name clients ask for."),
-    config: Path | None = typer.Option(None, help="YAML config merged over up's defaults."),
-) -> None:
-    """Run the whole loop on this machine: engine, gateway (judges, events, rollout) and
-    trainer, as one supervised process tree. Ctrl-C stops everything."""
-    from gateway.supervisor import Supervisor
-    from trainer.demo import (
-        build_demo_model,
-        default_model_dir,
-        recommended_trainer_settings,
-        write_heldout,
-    )
-    from trainer.demo.model import read_manifest
-    from trainer.up import plan_up
-
-    configure_logging("info", service="vigil-up")
-    # The release gate measures candidates on the demo world's held-out prompts (harmful
-    # requests, benign look-alikes) unless the user's config names other files.
-    harmful, benign = write_heldout(data_dir / "gate")
-    defaults: dict[str, Any] = {"trainer": {"gate": {"harmful_prompts": str(harmful),
-                                                     "benign_prompts": str(benign)}}}
-    if model == "demo":
-        model = str(build_demo_model(default_model_dir(), progress=True))
-    if read_manifest(Path(model)) is not None:  # a demo model (built by trainer.demo)
-        # One engine and demo traffic: short canary steps, so a cycle takes minutes.
-        defaults = {"trainer": recommended_trainer_settings(harmful, benign),
-                    "rollout": {"steps": [50, 100], "min_requests": 10}}
-    plan = plan_up(model=model, data_dir=data_dir, host=host, port=port, alias=alias,
-                   user_config=config, model_defaults=defaults)
-
-    def announce() -> None:
-        console = Console(stderr=True, soft_wrap=True)
-        console.print(
-            f"\n[bold green]Vigil is up.[/] OpenAI base URL: [bold]{plan.base_url}[/]  "
-            f"model: [bold]{plan.alias}[/]\n"
-            f"  metrics: {plan.metrics_urls['gateway']} (gateway), "
-            f"{plan.metrics_urls['trainer']} (trainer); config: {plan.config_file}\n"
-            f"  from openai import OpenAI\n"
-            f"  print(OpenAI(base_url='{plan.base_url}', api_key='none').chat.completions"
-            f".create(model='{plan.alias}', messages=[{{'role': 'user', 'content': 'Hi'}}])"
-            f".choices[0].message.content)\n"
-            f"Then `vigil demo --base-url {plan.base_url}` drives traffic through the loop. "
-            "Ctrl-C stops everything.")
-
-    raise typer.Exit(Supervisor(plan.services).run(on_ready=announce))
 
 
 @app.command()

@@ -1,5 +1,5 @@
-"""``vigil eval judges|model``, and the ``vigil judges`` group the trainer adds its commands to
-(trainer/judges/cli.py: building the judges is training)."""
+"""``vigil eval judges|model`` and ``vigil judges list|show|promote|rollback`` (the judges'
+versions); building and adapting judges is training: trainer/judges/cli.py."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from gateway.settings import JudgesSettings
 
 __all__ = ["eval_app", "judges_app", "parse_data", "progress_bar"]
 
-judges_app = typer.Typer(help="Build the judges' models and check their data.",
-                         no_args_is_help=True)
+judges_app = typer.Typer(help="The judges' versions in a registry.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure judges and models on labelled data.", no_args_is_help=True)
 console = Console(stderr=True)
 

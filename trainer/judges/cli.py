@@ -1,5 +1,5 @@
-"""``vigil judges train|loso`` and ``vigil judges data check|add``: the judges' training data
-and the classifier built from it."""
+"""``vigil judges train|loso|adapt`` and ``vigil judges data check|add``: the judges' training
+data, the classifier built from it, and what labels teach it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from adapter.logs import configure_logging
 from gateway.judges.classifier import ARTEFACT_DIR
-from gateway.judges.cli import console, judges_app, parse_data, progress_bar
+from gateway.judges.cli import console, parse_data, progress_bar
 from gateway.judges.datasets import FORMATS, read_dataset
 from trainer.judges.data import (
     DATA_DIR,
@@ -32,8 +32,9 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from trainer.judges.training import TrainConfig
 
-__all__ = ["data_app"]
+__all__ = ["judges_app"]
 
+judges_app = typer.Typer(help="Build, measure and adapt the judges.", no_args_is_help=True)
 data_app = typer.Typer(help="The judges' training data and its manifest.", no_args_is_help=True)
 judges_app.add_typer(data_app, name="data")
 

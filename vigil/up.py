@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from gateway.settings import load_settings
-from gateway.supervisor import Service
 from trainer.settings import TrainerSettings
+from vigil.supervisor import Service
 
 __all__ = ["UpPlan", "plan_up"]
 
@@ -110,7 +110,7 @@ def plan_up(*, model: str, data_dir: Path, host: str, port: int, alias: str,
                            + yaml.safe_dump(config, sort_keys=False))
     load_settings(config_file, cls=TrainerSettings)  # a bad merged config fails here, early
 
-    vigil = [sys.executable, "-m", "trainer"]
+    vigil = [sys.executable, "-m", "vigil"]  # each service starts as `vigil SERVICE`
     # The engine and the trainer share the machine's cores; torch's default (all of them
     # each) makes them fight, which on two cores is several times slower than one each.
     threads = {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // 2))}

@@ -1,0 +1,1 @@
+"""The ``vigil`` command and its launcher (``vigil up``); see vigil/cli.py."""
