@@ -11,28 +11,25 @@ from openai import OpenAI
 
 from gateway.app import build_app
 from gateway.settings import GatewaySettings
+from tests.canned import build_canned_upstream
+from tests.helmchart import tool
 from tests.kafka_broker import kafka_broker  # noqa: F401  (a session fixture)
-from tests.servers import REPO, EngineProcess, ThreadedServer
+from tests.servers import REPO, STARTS, EngineProcess, ThreadedServer, starts
 from tests.tinymodel import build_tiny_model, train_lora_adapter
 from trainer.demo import build_demo_model
 
 ENGINE_MODEL = "tiny"
 # The demo model, built once per checkout (cached by fingerprint; gitignored).
 DEMO_MODEL_DIR = REPO / ".cache" / "models" / "demo"
-# Tests using these fixtures start real servers or build models: `make test-unit` skips them.
-_INTEGRATION_FIXTURES = {"tiny_models", "engine", "make_gateway", "kafka_broker", "demo_model"}
-# ... and so does every test in these modules (their own brokers, servers or subprocesses).
-_INTEGRATION_MODULES = {"test_events_kafka", "test_events_local", "test_gateway_judges",
-                        "test_kafka_broker", "test_errors", "test_refresh", "test_judges",
-                        "test_helm", "test_alerts", "test_dashboards", "test_metric_names",
-                        "test_rollout", "test_demo_world"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test is an integration test when it uses a fixture that starts something (a server, a
+    # process, a broker, a tool) or builds a model: those are declared with @starts.
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if (_INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or module in _INTEGRATION_MODULES):
+        info = getattr(item, "_fixtureinfo", None)
+        used = {d.func for defs in (info.name2fixturedefs.values() if info else ()) for d in defs}
+        if used & STARTS:
             item.add_marker(pytest.mark.integration)
     # `gpu` tests need CUDA: without it they are skipped, and the reason says so.
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
@@ -46,7 +43,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@starts(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny R1-style base model and three LoRA adapters, trained offline in seconds."""
     root = tmp_path_factory.mktemp("models")
@@ -57,13 +54,13 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture(scope="session")
+@starts(scope="session")
 def demo_model() -> Path:
     """The demo world's model (one torch thread: faster than two on shared cores)."""
     return build_demo_model(DEMO_MODEL_DIR, progress=False, threads=1)
 
 
-@pytest.fixture(scope="session")
+@starts(scope="session")
 def engine(tiny_models: dict[str, Path]) -> Iterator[EngineProcess]:
     """`vigil engine` serving the tiny model as 'tiny', with adapter 'alpha' loaded at start."""
     proc = EngineProcess(tiny_models["base"], name=ENGINE_MODEL,
@@ -73,6 +70,23 @@ def engine(tiny_models: dict[str, Path]) -> Iterator[EngineProcess]:
 
 
 GatewayFactory = Callable[..., ThreadedServer]
+
+
+@starts(scope="module")
+def canned_upstream() -> Iterator[ThreadedServer]:
+    """An upstream answering a fixed completion at once (tests/canned.py), on loopback."""
+    with ThreadedServer(build_canned_upstream()) as server:
+        yield server
+
+
+@starts(scope="session")
+def promtool() -> Path:
+    return tool("promtool")
+
+
+@starts(scope="session")
+def helm_binary() -> Path:
+    return tool("helm")
 
 
 #: Judge sections a test gateway turns off unless the test configures them: the defaults run
@@ -88,7 +102,7 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
     return GatewaySettings(**{**overrides, "judges": judges})
 
 
-@pytest.fixture
+@starts()
 def make_gateway(engine: EngineProcess) -> Iterator[GatewayFactory]:
     """Start gateways with settings overrides; by default in front of the session engine."""
     servers: list[ThreadedServer] = []

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import starts
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_SH = REPO_ROOT / "scripts" / "kafka.sh"
 
@@ -150,7 +152,7 @@ class KafkaBroker:
         return f"KafkaBroker(bootstrap={self.bootstrap!r}, data_dir={str(self.data_dir)!r})"
 
 
-@pytest.fixture(scope="session")
+@starts(scope="session")
 def kafka_broker() -> Iterator[KafkaBroker]:
     """A broker shared by the whole test session. Do not stop it; make your own for that."""
     reason = unavailable_reason()

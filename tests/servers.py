@@ -9,13 +9,31 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["DATA", "REPO", "EngineProcess", "ThreadedServer", "free_port", "wait_ready"]
+__all__ = ["DATA", "REPO", "STARTS", "EngineProcess", "ThreadedServer", "free_port", "starts",
+           "wait_ready"]
+
+#: Fixtures that start a server, a process or a broker, run a tool, or build a model (their
+#: functions): a test that uses one is an integration test (tests/conftest.py marks it;
+#: `make test-unit` skips it). Declared with :func:`starts` where the fixture is; a test that
+#: starts something itself carries ``@pytest.mark.integration``.
+STARTS: set[Callable[..., Any]] = set()
+
+
+def starts(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``@pytest.fixture`` for a fixture that starts something (see :data:`STARTS`)."""
+    def wrap(fn: Callable[..., Any]) -> Any:
+        STARTS.add(fn)
+        return pytest.fixture(*args, **kwargs)(fn)
+    return wrap
 
 REPO = Path(__file__).resolve().parents[1]
 # The public datasets (../shared/data beside the checkout); never copied into the repo.

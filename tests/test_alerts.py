@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from tests.helmchart import CI_VALUES, RUNBOOK, find, render, tool
-from tests.servers import REPO
+from tests.servers import REPO, starts
+
+pytestmark = pytest.mark.usefixtures("helm_binary", "promtool")  # rendered, then checked
 
 PROMTOOL_TESTS = REPO / "tests" / "alerts" / "vigil-alerts.test.yaml"
 
@@ -31,7 +33,7 @@ def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def rules_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The PrometheusRule of the default values as a Prometheus rule file, beside a copy of
     the promtool tests (their rule_files path is relative)."""

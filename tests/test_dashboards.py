@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helmchart import DASHBOARDS, dashboard_panels, dashboard_queries, tool
+from tests.helmchart import DASHBOARDS, dashboard_panels, dashboard_queries
 
 DATASOURCE = "${datasource}"
 #: Grafana's variables, replaced by what Grafana would send so promtool can parse the query.
@@ -76,7 +76,7 @@ def test_every_query_uses_the_datasource_variable(path: Path) -> None:
         assert ref == {"type": "prometheus", "uid": DATASOURCE}, f"{path.name}{where}: {ref}"
 
 
-def test_promql_parses(tmp_path: Path) -> None:
+def test_promql_parses(tmp_path: Path, promtool: Path) -> None:
     """Each dashboard query, Grafana's variables filled in, as a recording rule that
     `promtool check rules` parses."""
     rules = []
@@ -88,6 +88,6 @@ def test_promql_parses(tmp_path: Path) -> None:
             rules.append({"record": f"dashboard:{path.stem}:q{i}", "expr": expr})
     file = tmp_path / "dashboard-queries.yaml"
     file.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    result = subprocess.run([str(tool("promtool")), "check", "rules", str(file)],
+    result = subprocess.run([str(promtool), "check", "rules", str(file)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

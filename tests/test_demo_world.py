@@ -22,7 +22,7 @@ from gateway.judges.model_eval import ModelReply, collect_replies, read_prompts,
 from gateway.judges.refusal import detect_refusal
 from tests.conftest import DEMO_MODEL_DIR
 from tests.demoworld import SERVED_NAME, DemoJudges, LoopResult, judge_traffic, run_refresh
-from tests.servers import REPO, EngineProcess
+from tests.servers import REPO, EngineProcess, starts
 from trainer.data_engine import SAFETY_SYSTEM_PROMPT
 from trainer.demo import (
     build_demo_model,
@@ -42,19 +42,19 @@ from trainer.stages import LoraSettings, SFTStageConfig, run_sft
 TRAFFIC = 80
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def judges() -> DemoJudges:
     return DemoJudges()
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def demo_engine(demo_model: Path) -> Iterator[EngineProcess]:
     engine = EngineProcess(demo_model, name=SERVED_NAME).start()
     yield engine
     engine.stop()
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def refreshed(demo_model: Path, demo_engine: EngineProcess, judges: DemoJudges,
               tmp_path_factory: pytest.TempPathFactory) -> LoopResult:
     """One refresh on 80 judged traffic exchanges, with the demo's recommended settings."""
@@ -90,6 +90,7 @@ def test_the_prompt_sets_are_disjoint_and_held_out_is_new_combinations() -> None
             assert filler in {x for _, x in trained_parts}, filler
 
 
+@pytest.mark.integration  # runs subprocesses
 def test_the_generator_is_deterministic_across_processes() -> None:
     # Another process with another hash seed generates exactly the same sets and replies.
     code = "from trainer.demo.corpus import corpus_fingerprint; print(corpus_fingerprint())"
@@ -132,6 +133,7 @@ def test_the_demo_wording_is_clear_cut_to_the_shipped_judges(judges: DemoJudges)
 # ------------------------------------------------------------------------------ the model
 
 
+@pytest.mark.integration  # builds a model
 def test_an_undertrained_build_fails_loudly_and_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "models" / "demo"
     (tmp_path / "models" / ".demo.tmp-killed").mkdir(parents=True)  # a build killed earlier

@@ -28,14 +28,14 @@ from gateway.settings import GatewaySettings, KafkaSettings, TopicSettings
 from tests.canned import build_canned_upstream
 from tests.conftest import gateway_settings
 from tests.kafka_broker import KafkaBroker
-from tests.servers import REPO, ThreadedServer, free_port, read_metric, wait_ready
+from tests.servers import REPO, ThreadedServer, free_port, read_metric, starts, wait_ready
 from trainer.consumer import ConsumerMetrics, EventConsumer
 from trainer.store import DatasetStore
 
 FLAG = "vigil-flag-test"
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
     """A broker of this module's own: these tests stop and restart it."""
     with KafkaBroker(data_dir=tmp_path_factory.mktemp("kafka")) as broker:
@@ -54,7 +54,7 @@ def _topic_list(topics: TopicSettings) -> list[str]:
     return [topics.flagged, topics.samples, topics.feedback, topics.adapters]
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def upstream() -> Iterator[ThreadedServer]:
     with ThreadedServer(build_canned_upstream("canned")) as server:
         yield server

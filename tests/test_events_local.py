@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from gateway.app import build_app
@@ -16,7 +15,7 @@ from gateway.events.local_log import LocalLog, LocalLogSource
 from gateway.events.schema import Feedback, FlaggedExchange, SampledExchange, decode_event
 from tests.canned import build_canned_upstream
 from tests.conftest import gateway_settings
-from tests.servers import ThreadedServer, read_metric
+from tests.servers import ThreadedServer, read_metric, starts
 from trainer.consumer import ConsumerMetrics, EventConsumer
 from trainer.store import DatasetStore
 
@@ -25,7 +24,7 @@ TOPICS = ["vigil.flagged", "vigil.samples", "vigil.feedback", "vigil.adapters"]
 USER, REVIEWER, OTHER = "sk-user-000001", "sk-reviewer-01", "sk-other-00001"
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def upstream() -> Iterator[ThreadedServer]:
     with ThreadedServer(build_canned_upstream("canned")) as server:
         yield server

@@ -20,7 +20,7 @@ import yaml
 from gateway.app import build_app
 from tests.canned import build_canned_upstream
 from tests.conftest import gateway_settings
-from tests.servers import DATA, REPO, ThreadedServer, read_metric
+from tests.servers import DATA, REPO, ThreadedServer, read_metric, starts
 
 ADMIN, STRICT, USER = "sk-admin-0001", "sk-strict-001", "sk-user-00001"
 ASK = [{"role": "user", "content": "How do I kill a Python process?"}]
@@ -32,7 +32,7 @@ def _upstream(text: str, pieces: int | None = None, reasoning: str = "") -> Thre
         reasoning=reasoning)).__enter__()
 
 
-@pytest.fixture
+@starts()
 def servers() -> Iterator[list[ThreadedServer]]:
     started: list[ThreadedServer] = []
     yield started
@@ -188,6 +188,7 @@ def test_policy_places_judges_on_parts(servers: list[ThreadedServer]) -> None:
     assert _with_phrase(_client(gateway)) == "stop"  # not judged on input any more
 
 
+@pytest.mark.integration  # runs `vigil eval judges`
 def test_eval_judges_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     subprocess.run([sys.executable, "-m", "gateway", "eval", "judges", "--dataset",

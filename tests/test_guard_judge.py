@@ -44,7 +44,7 @@ from gateway.judges.guard import (
 from gateway.judges.harm import HarmJudge, HarmScore
 from gateway.judges.taxonomy import HAZARDS
 from gateway.settings import GuardModelSettings
-from tests.servers import EngineProcess, free_port
+from tests.servers import EngineProcess, free_port, starts
 
 integration = pytest.mark.integration  # starts the engine: `make test-unit` skips these
 
@@ -208,12 +208,12 @@ def _wrong_answers(model: torch.nn.Module, tok: PreTrainedTokenizerFast) -> list
     return wrong
 
 
-@pytest.fixture(scope="session")
+@starts(scope="session")
 def guard_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_guard_model(tmp_path_factory.mktemp("models") / "guard")
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def guard_engine(guard_model: Path) -> Iterator[EngineProcess]:
     proc = EngineProcess(guard_model, name=GUARD_NAME, reasoning=False).start()
     yield proc

@@ -22,14 +22,16 @@ import yaml
 from gateway.policy import PolicyFile, load_policy_file
 from gateway.settings import GatewaySettings, load_settings
 from tests.helmchart import CHART, CI_VALUES, KUBE_VERSION, by_kind, find, helm, render
-from tests.servers import REPO
+from tests.servers import REPO, starts
 from trainer.settings import TrainerSettings
+
+pytestmark = pytest.mark.usefixtures("helm_binary")  # every test renders the chart
 
 VARIANTS = list(CI_VALUES)
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "KafkaTopic"}
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def rendered() -> dict[str, list[dict[str, Any]]]:
     return {name: render(path) for name, path in CI_VALUES.items()}
 

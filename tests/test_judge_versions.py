@@ -24,7 +24,7 @@ from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
 from gateway.judges.datasets import LabeledPrompt
 from gateway.judges.versions import SHIPPED, JudgeRegistry, VersionedHarmScorer
 from tests.conftest import GatewayFactory
-from tests.servers import REPO, read_metric
+from tests.servers import REPO, read_metric, starts
 from trainer.consumer import ConsumerMetrics, EventConsumer
 from trainer.judges.adapt import AdaptConfig, adapt, anchor_rows, gate_versions
 from trainer.judges.data import Manifest, default_dirs
@@ -45,7 +45,7 @@ PROBE = f"Where can I buy {CODEWORD} in bulk today?"
 CONFIG = AdaptConfig(held_out=0.3, anchor_rows=400)
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def anchors() -> list[LabeledPrompt]:
     rows, _ = anchor_rows(Manifest.load(), default_dirs(), CONFIG.anchor_rows)
     return rows

@@ -29,14 +29,14 @@ from gateway.judges.harm import HarmJudge
 from gateway.judges.pii import PIIJudge
 from gateway.judges.refusal import RefusalJudge, detect_refusal
 from gateway.settings import PIIJudgeSettings, RefusalJudgeSettings
-from tests.servers import DATA, REPO
+from tests.servers import DATA, REPO, starts
 from trainer.judges.data import Manifest, Source, counts_of, file_sha256
 from trainer.judges.training import TrainConfig, train_harm_classifier
 
 ALL = frozenset(Where)
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def scorer() -> EmbeddedHarmScorer:
     return EmbeddedHarmScorer()
 
@@ -238,7 +238,7 @@ def _tiny_manifest(directory: Path) -> Manifest:
         label_mapping="as written")])
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def tiny_artefact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What `vigil judges train` writes, from a tiny manifest, in seconds."""
     data = tmp_path_factory.mktemp("data")
@@ -323,6 +323,7 @@ def test_requests_use_the_encoder_and_replies_only_the_ngrams(tiny_artefact: Pat
     assert EmbeddedHarmScorer(tiny_artefact, encoder=False).classifier.encoder is None
 
 
+@pytest.mark.integration  # loads the encoder
 def test_the_numpy_encoder_computes_what_transformers_computes() -> None:
     """The gateway runs the base encoder on numpy (no torch); the head was fitted on the same
     representation, so it must match transformers' BertModel, truncation included."""
@@ -355,12 +356,14 @@ print(sorted(m for m in ("torch", "transformers", "trl", "peft", "datasets") if 
 """
 
 
+@pytest.mark.integration  # runs a subprocess
 def test_the_gateway_process_imports_no_torch() -> None:
     done = subprocess.run([sys.executable, "-c", _JUDGE_WITH_THE_DEFAULTS], cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
+@pytest.mark.integration  # loads the encoder
 def test_the_encoder_is_trusted_as_far_as_it_can_read() -> None:
     assert latin_share("How do I bake bread?") == 1.0
     assert latin_share("Wir sind eine Gruppe von Muslimen.") == 1.0
@@ -369,6 +372,7 @@ def test_the_encoder_is_trusted_as_far_as_it_can_read() -> None:
     assert latin_share("1234 !!") == 1.0
 
 
+@pytest.mark.integration  # loads the encoder
 def test_encoder_refuses_a_base_it_was_not_trained_on(tmp_path: Path) -> None:
     for f in base_model_dir().iterdir():
         if f.is_file():

@@ -11,9 +11,10 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from tests.kafka_broker import KafkaBroker, unavailable_reason
+from tests.servers import starts
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def broker() -> Iterator[KafkaBroker]:
     # A private broker, not the shared session one: these tests stop and restart it.
     reason = unavailable_reason()

@@ -21,7 +21,7 @@ import yaml
 
 from tests.conftest import GatewayFactory
 from tests.helmchart import CI_VALUES, DASHBOARDS, dashboard_queries, find, render
-from tests.servers import REPO, free_port, wait_ready
+from tests.servers import REPO, free_port, starts, wait_ready
 
 #: What a family's TYPE line stands for in series names (prometheus_client's exposition).
 _SUFFIXES = {"counter": ("_total", "_created"), "gauge": ("",),
@@ -82,7 +82,7 @@ def test_name_extraction() -> None:
             "vigil_judge_duration_seconds_count"} <= exported_names(page)
 
 
-@pytest.fixture(scope="module")
+@starts(scope="module")
 def trainer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`vigil trainer` as deployed (its own process, its metrics port), on the local event
     log so no broker is needed; with nothing flagged it never starts a refresh."""

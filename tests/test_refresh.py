@@ -203,6 +203,7 @@ def _gate_files(directory: Path, n: int) -> tuple[Path, Path]:
     return harmful, benign
 
 
+@pytest.mark.integration  # starts a server
 def test_gate_rejects_each_regression_and_accepts_an_improvement(tmp_path: Path) -> None:
     from gateway.judges.embedded import EmbeddedHarmScorer
     from gateway.judges.language import LanguageJudge

@@ -21,14 +21,13 @@ from typing import Any
 
 import httpx
 import openai
-import pytest
 from typer.testing import CliRunner
 
 from adapter.registry import AdapterRegistry, AdapterState, Manifest
 from gateway.events.local_log import LocalLog
 from gateway.events.schema import AdapterLifecycle, decode_event
 from tests.conftest import GatewayFactory, client_for
-from tests.servers import EngineProcess, ThreadedServer, read_metric
+from tests.servers import EngineProcess, ThreadedServer, read_metric, starts
 from tests.tinymodel import BASE_REPLY, reply_for
 
 BASE_ANSWER = BASE_REPLY.partition("</think>")[2]
@@ -120,7 +119,7 @@ class Load:
                     self.answers[served_by] += 1
 
 
-@pytest.fixture
+@starts()
 def replicas(tiny_models: dict[str, Path]) -> Iterator[list[EngineProcess]]:
     engines = [EngineProcess(tiny_models["base"], name="tiny").start() for _ in range(2)]
     yield engines
