@@ -110,7 +110,7 @@ class Fleet:
     def mark_down(self, url: str, error: str) -> None:
         """A request could not connect: stop routing there until a refresh says otherwise."""
         view = self.views.get(url)
-        if view is not None and view.up:
+        if view is not None and (view.up or not view.checked):  # unchecked: at start too
             log.warning("replica unreachable; routing around it",
                         extra={"replica": url, "error": error})
             self.views = {**self.views, url: ReplicaView(url, False, view.models, True, error)}
