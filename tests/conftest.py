@@ -79,6 +79,17 @@ def canned_upstream() -> Iterator[ThreadedServer]:
         yield server
 
 
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel completes them) but never answers."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield int(sock.getsockname()[1])
+
+
 @starts(scope="session")
 def promtool() -> Path:
     return tool("promtool")

@@ -99,17 +99,6 @@ def guard_engine(guard_model: Path) -> Iterator[EngineProcess]:
     proc.stop()
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (the kernel completes them) but never answers."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield int(sock.getsockname()[1])
-
-
 # --------------------------------------------------------------------------- no guard needed
 
 

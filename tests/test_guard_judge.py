@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -335,15 +334,6 @@ def test_needs_a_url() -> None:
 
 
 # --------------------------------------------------------------------------- failures
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (the kernel completes them) but never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize(("fail_mode", "score"), [("open", 0.0), ("closed", 1.0)])

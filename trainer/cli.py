@@ -7,8 +7,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from prometheus_client import CollectorRegistry
@@ -18,7 +19,7 @@ from adapter.logs import configure_logging
 from gateway.events.backends import build_source
 from gateway.settings import load_settings
 from trainer.consumer import ConsumerMetrics, EventConsumer
-from trainer.settings import JudgeRefreshSection, TrainerSection, TrainerSettings
+from trainer.settings import TrainerSection, TrainerSettings
 from trainer.status_server import StatusServer
 from trainer.store import DatasetStore
 
@@ -123,17 +124,11 @@ def trainer_command(
     try:
         while not stop.wait(5.0):
             if judges is not None:
-                last_judged = _maybe_refresh_judges(judges, section.judges, last_judged)
-            pending = refresher.pending_flagged()
-            due = time.monotonic() - last >= section.interval_s
-            if pending >= section.min_new_flagged or (due and pending):
-                try:
-                    result = refresher.run()
-                    log.info("refresh finished", extra={"result": result.result,
-                                                        "adapter": result.adapter})
-                except Exception:
-                    log.exception("refresh failed; the registry is unchanged")
-                last = time.monotonic()
+                last_judged = _when_due(
+                    "judge refresh", judges.pending, judges.run, section.judges.min_new_labels,
+                    section.judges.interval_s, last_judged)
+            last = _when_due("refresh", refresher.pending_flagged, refresher.run,
+                             section.min_new_flagged, section.interval_s, last)
     except (_Stopped, KeyboardInterrupt):
         log.info("trainer stopped")
 
@@ -157,20 +152,21 @@ def _judge_refresher(settings: TrainerSettings, store: DatasetStore,
                           base=section.base or harm.artefact, guard_weight=section.guard_weight)
 
 
-def _maybe_refresh_judges(judges: JudgeRefresher, section: JudgeRefreshSection,
-                          last: float) -> float:
-    """Run a judge refresh when enough labels arrived (or the interval passed with some);
-    return when the last one ran. A failed refresh leaves the live version serving."""
-    pending = judges.pending()
-    due = time.monotonic() - last >= section.interval_s
-    if not (pending >= section.min_new_labels or (due and pending)):
+def _when_due(what: str, pending: Callable[[], int], run: Callable[[], Any], at_least: int,
+              interval_s: float, last: float) -> float:
+    """Run a refresh once ``at_least`` new items are pending, or ``interval_s`` after the
+    last one if any is; return when the last one ran. A failed refresh publishes nothing, so
+    what serves (adapter or judge version) is unchanged."""
+    waiting = pending()
+    if not (waiting >= at_least or (time.monotonic() - last >= interval_s and waiting)):
         return last
     try:
-        result = judges.run()
-        log.info("judge refresh finished", extra={"result": result.result,
-                                                  "version": result.version})
+        result = run()
+        log.info(f"{what} finished", extra={"result": result.result,
+                                            "published": getattr(result, "adapter", None)
+                                            or getattr(result, "version", None)})
     except Exception:
-        log.exception("judge refresh failed; the live judge version is unchanged")
+        log.exception(f"{what} failed; what serves is unchanged")
     return time.monotonic()
 
 
