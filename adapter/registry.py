@@ -148,6 +148,16 @@ class AdapterRegistry:
         """Every published adapter's manifest, oldest first."""
         return [self.manifest(n) for n in self.names()]
 
+    def data_window(self) -> dict[str, list[int]]:
+        """'topic/partition' -> [first, last] source offset over every published entry: what
+        a refresh has already learnt from (rejected ones included)."""
+        window: dict[str, list[int]] = {}
+        for manifest in self.manifests():
+            for key, (lo, hi) in manifest.data_window.items():
+                seen = window.get(key, [lo, hi])
+                window[key] = [min(lo, seen[0]), max(hi, seen[1])]
+        return window
+
     def with_state(self, state: AdapterState) -> list[str]:
         return [m.name for m in self.manifests() if m.state is state]
 

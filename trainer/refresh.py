@@ -98,19 +98,11 @@ class Refresher:
 
     # ------------------------------------------------------------------ scheduling
 
-    def last_window(self) -> dict[str, list[int]]:
-        window: dict[str, list[int]] = {}
-        for name in self.registry.names():
-            for key, (lo, hi) in self.registry.manifest(name).data_window.items():
-                window[key] = [min(lo, window.get(key, [lo, hi])[0]),
-                               max(hi, window.get(key, [lo, hi])[1])]
-        return window
-
     def pending_flagged(self) -> int:
         """New flagged exchanges a refresh could learn from: past the last window, and not
         asking one of the gate's held-out prompts (measuring a model through the gateway
         flags exchanges too; they must not trigger a refresh they cannot train)."""
-        window = self.last_window()
+        window = self.registry.data_window()
         if not self._held_out_keys:
             return self.store.count_after(window, "flagged_exchange")
         return sum(1 for e in self.store.events_after(window, "flagged_exchange")
@@ -145,7 +137,7 @@ class Refresher:
             yield
 
     def _run(self) -> RefreshResult:
-        events = list(self.store.events_after(self.last_window()))
+        events = list(self.store.events_after(self.registry.data_window()))
         if not any(isinstance(e.event, FlaggedExchange) for e in events):
             return RefreshResult("no_data")
         active = self._active()

@@ -27,6 +27,7 @@ from gateway.events.schema import (
 from gateway.events.scrub import PIIScrubber
 from gateway.events.sink import AnyEvent, EventSink, topic_for
 from gateway.judges.base import Action, Where
+from gateway.judges.categories import Category
 from gateway.settings import EventsSettings
 
 __all__ = ["SYSTEM_TENANT", "ExchangeRecorder", "RequestInfo"]
@@ -114,7 +115,7 @@ class ExchangeRecorder:
             raise APIError(f"Response '{exchange.response_id}' has no {verdict.where} to label.",
                            status=400, code="nothing_to_label", param="verdict.where")
         harm = next((v for v in exchange.verdicts
-                     if v.category == "harm" and v.where is verdict.where), None)
+                     if v.category == Category.HARM and v.where is verdict.where), None)
         return JudgeLabel(tenant=info.tenant, request_id=info.request_id,
                           conversation_id=conversation_id, source="reviewer",
                           where=verdict.where, text=text,

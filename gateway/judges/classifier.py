@@ -131,10 +131,11 @@ class Linear:
 
 @dataclass
 class Shift:
-    """A local change of one scoring path's logit ``z``: ``z + sigmoid(gate) · (shift +
-    rescale · z)``. The gate says how much a text resembles the labels the shift was fitted
-    on (against the replayed training data), so text unlike them keeps the base classifier's
-    score; ``rescale`` lets labels say how far the base is to be trusted where they are."""
+    """A local change of one scoring path's logit ``z``: ``z + opening · (shift + rescale ·
+    z)``, where :meth:`opening` comes from the gate, which says how much a text resembles the
+    labels the shift was fitted on (against the replayed training data), so text unlike them
+    keeps the base classifier's score; ``rescale`` lets labels say how far the base is to be
+    trusted where they are."""
 
     gate: Linear
     shift: Linear

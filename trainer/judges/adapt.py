@@ -217,21 +217,24 @@ def adapt(base: HarmClassifier, labels: Sequence[LabeledPrompt],
         raise ValueError("no replay rows: adapting needs the shipped training data beside "
                          "the labels (data/judges and VIGIL_DATA_DIR; see `vigil judges data "
                          "check`)")
-    own = dict(zip(map(id, labels), label_weights or [1.0] * len(labels), strict=True))
-    requests = [r for r in labels if r.kind != "reply"]
+    own = list(label_weights or [1.0] * len(labels))
+    if len(own) != len(labels):
+        raise ValueError(f"{len(own)} label weights for {len(labels)} labels")
+    requests = [(r, w) for r, w in zip(labels, own, strict=True) if r.kind != "reply"]
 
-    def fit(rows: list[LabeledPrompt], stacked: bool) -> Shift:
+    def fit(weighted: list[tuple[LabeledPrompt, float]], stacked: bool) -> Shift:
+        rows = [r for r, _ in weighted]
         paths = _Paths(base, [*rows, *anchors], stacked=stacked, embed=embed)
         labelled = np.arange(len(rows) + len(anchors)) < len(rows)
         y = np.array([r.harmful for r in [*rows, *anchors]], dtype=np.float64)
-        weights = _weights(rows, [own[id(r)] for r in rows], anchors, config)
+        weights = _weights(rows, [w for _, w in weighted], anchors, config)
         return _fit_path(paths, labelled, y, weights, config)
 
     if progress:
         progress("adapting", 0, 2)
     # The n-gram path judges every kind of text: requests (without the encoder), replies and
     # streamed windows; the stacked path, requests.
-    ngram = fit(labels, stacked=False)
+    ngram = fit(list(zip(labels, own, strict=True)), stacked=False)
     if progress:
         progress("adapting", 1, 2)
     full = fit(requests, stacked=True) if base.stacked() and requests else None

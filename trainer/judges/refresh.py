@@ -59,10 +59,10 @@ class JudgeRefreshResult:
     report: dict[str, Any] | None = None
 
 
-def labels_of(events: list[StoredEvent], guard_weight: float
-              ) -> tuple[list[LabeledPrompt], list[float]]:
-    """Training rows and their weights from label events: one row per (part, text, request),
-    a reviewer's verdict over the guard's, a later one over an earlier one."""
+def labels_of(events: list[StoredEvent]) -> list[LabeledPrompt]:
+    """Training rows from label events: one row per (part, text, request), a reviewer's
+    verdict over the guard's, a later one over an earlier one. A row's category names its
+    source (``label:reviewer`` or ``label:guard``)."""
     chosen: dict[tuple[str, str, str], JudgeLabel] = {}
     for stored in events:
         label = stored.event
@@ -72,14 +72,12 @@ def labels_of(events: list[StoredEvent], guard_weight: float
         held = chosen.get(key)
         if held is None or held.source == "guard" or label.source == "reviewer":
             chosen[key] = label
-    rows, weights = [], []
-    for label in chosen.values():
-        rows.append(LabeledPrompt(
-            label.text, label.harmful, hazard=label.hazard, category=f"label:{label.source}",
-            language="und", group=f"label:{label.response_id or label.event_id}",
-            kind="request" if label.where.value == "input" else "reply", prompt=label.prompt))
-        weights.append(1.0 if label.source == "reviewer" else guard_weight)
-    return rows, weights
+    return [LabeledPrompt(label.text, label.harmful, hazard=label.hazard,
+                          category=f"label:{label.source}", language="und",
+                          group=f"label:{label.response_id or label.event_id}",
+                          kind="request" if label.where.value == "input" else "reply",
+                          prompt=label.prompt)
+            for label in chosen.values()]
 
 
 class JudgeRefresher:
@@ -98,18 +96,9 @@ class JudgeRefresher:
                                  "(published, rejected, no_data, failed)", ["result"],
                                  registry=registry or CollectorRegistry())
 
-    def last_window(self) -> dict[str, list[int]]:
-        """Label offsets every version so far was trained on."""
-        window: dict[str, list[int]] = {}
-        for name in self.registry.names():
-            for key, (lo, hi) in self.registry.manifest(name).data_window.items():
-                seen = window.get(key, [lo, hi])
-                window[key] = [min(lo, seen[0]), max(hi, seen[1])]
-        return window
-
     def pending(self) -> int:
         """Labels no version was trained on yet."""
-        return self.store.count_after(self.last_window(), KIND)
+        return self.store.count_after(self.registry.versions.data_window(), KIND)
 
     def run(self) -> JudgeRefreshResult:
         try:
@@ -123,10 +112,9 @@ class JudgeRefresher:
     def _run(self) -> JudgeRefreshResult:
         self.registry.versions.clean()
         events = list(self.store.events(KIND))
-        rows, weights = labels_of(events, self.guard_weight)
+        rows = labels_of(events)
         if not rows:
             return JudgeRefreshResult("no_data")
-        weight_of = {id(r): w for r, w in zip(rows, weights, strict=True)}
         fit, held = split_labels(rows, self.config)
         if not fit:
             return JudgeRefreshResult("no_data")
@@ -137,7 +125,8 @@ class JudgeRefresher:
         anchors, replay = anchor_rows(DataManifest.load(), default_dirs(self.data_dir),
                                       self.config.anchor_rows, self.config.seed)
         candidate = adapt(base, fit, anchors, self.config,
-                          label_weights=[weight_of[id(r)] for r in fit])
+                          label_weights=[self.guard_weight if r.category == "label:guard"
+                                         else 1.0 for r in fit])
         report = gate_versions(live, candidate, held, read_fixed_sets(self.gate_sets),
                                self.config)
         name = self.registry.next_name()
