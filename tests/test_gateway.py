@@ -208,8 +208,11 @@ def test_block_stream_cuts_with_content_filter_and_cancels_upstream(
         make_gateway: GatewayFactory, engine: EngineProcess) -> None:
     server = make_gateway(**_blocking(["says hello"], stream_holdback_tokens=8))
     aborted_before = engine.metric("vigil_engine_requests_aborted_total")
+    # A long answer (ignore_eos), as in the disconnect test: the engine is still generating
+    # when the cut reaches it, so its abort is there to see (a short one may finish first).
     stream = client_for(server).chat.completions.create(
-        model="vigil", messages=HELLO, temperature=0, stream=True)
+        model="vigil", messages=HELLO, temperature=0, stream=True, max_tokens=480,
+        extra_body={"ignore_eos": True})
     reasoning, content, finish, _ = _stream_text(stream)
     assert finish == "content_filter"
     assert content.endswith("Blocked by Vigil.")
