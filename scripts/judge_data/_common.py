@@ -213,3 +213,33 @@ def finish_statements(outdir, name, gitdir, rows, dropped, meta, cap=6000):
            for r in kept]
     write(outdir, name, out, dict(meta, commit=head(gitdir),
                                   dropped=dict(sorted(dropped.items()))))
+
+
+def sample_balanced(items, cap, label, seed=0):
+    """At most ``cap`` of ``items``, as equal a share per ``label(item)`` as the classes allow
+    (a class smaller than its share gives the rest to the others), drawn with
+    random.Random(seed); the chosen items keep their original order."""
+    by = collections.defaultdict(list)
+    for i, it in enumerate(items):
+        by[label(it)].append(i)
+    if len(items) <= cap:
+        return list(items)
+    classes = sorted(by, key=lambda c: (len(by[c]), str(c)))
+    left, chosen = cap, []
+    rng = random.Random(seed)
+    for n, c in enumerate(classes):
+        share = left // (len(classes) - n)
+        take = min(share, len(by[c]))
+        chosen += rng.sample(by[c], take)
+        left -= take
+    return [items[i] for i in sorted(chosen)]
+
+
+def trim(text, limit=1500):
+    """The first ``limit`` characters, cut back to the last space and marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip() + " …"
