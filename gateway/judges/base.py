@@ -117,6 +117,13 @@ class Judge(abc.ABC):
         return self.judge(state.text, state.where, context)
 
     def flush(self, state: StreamJudgeState, context: ExchangeContext) -> list[Verdict]:
-        """The stream ended: judge whatever :meth:`feed` skipped. Judges that judge every
-        chunk have nothing left and return nothing."""
+        """Judge whatever :meth:`feed` skipped (the stream ended, or text it has not read is
+        about to be released). Judges that judge every chunk have nothing left and return
+        nothing."""
         return []
+
+    def unread(self, state: StreamJudgeState) -> int:
+        """How many of the stream's newest characters :meth:`feed` has not judged yet (it
+        may skip chunks to judge less often); the stream guard flushes before releasing
+        them."""
+        return 0

@@ -1,24 +1,21 @@
 """A BERT encoder's forward pass in numpy, for inference only.
 
-The harm judge's sentence encoder is a small BERT (all-MiniLM-L6-v2: 6 layers, 384 wide). A
+The harm judge's encoder is a small BERT (multilingual-e5-small: 12 layers, 384 wide). A
 gateway runs it many times a second and nothing else of torch, whose import alone holds about
 500 MB; this is the same arithmetic (float32, exact GELU) on numpy's BLAS, which releases the
-GIL, over the same safetensors weights and the same ``tokenizers`` tokenizer. Parity with
-transformers' ``BertModel`` is a test (``tests/test_judges.py``).
+GIL, over weights named as transformers' ``BertModel`` names them. Parity with ``BertModel`` is
+a test (``tests/test_judges.py``). Tokenizing is the caller's: :meth:`Bert.hidden` takes ids.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file
 from scipy.special import erf
-from tokenizers import Tokenizer
 
-__all__ = ["BertEncoder"]
+__all__ = ["Bert", "pad_batch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,28 +32,35 @@ class _Layer:
     ln2: tuple[np.ndarray, np.ndarray]
 
 
-class BertEncoder:
-    """``embed(texts)``: mean-pooled last hidden states, as sentence-transformers computes
-    them. Texts longer than ``max_tokens`` keep their end (truncation from the left)."""
+def pad_batch(ids: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, mask)`` arrays of a batch padded on the right to its longest member."""
+    length = max((len(i) for i in ids), default=0)
+    out = np.full((len(ids), length), pad, dtype=np.int64)
+    mask = np.zeros((len(ids), length), dtype=np.float32)
+    for row, seq in enumerate(ids):
+        out[row, :len(seq)] = seq
+        mask[row, :len(seq)] = 1.0
+    return out, mask
 
-    def __init__(self, model_dir: Path, max_tokens: int) -> None:
-        config = json.loads((model_dir / "config.json").read_text())
-        if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
-            raise ValueError(f"{model_dir}: not a BERT with GELU ({config.get('model_type')!r})")
-        self.hidden = int(config["hidden_size"])
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config["layer_norm_eps"])
-        w = load_file(str(model_dir / "model.safetensors"))
-        self.word = w["embeddings.word_embeddings.weight"]
-        self.position = w["embeddings.position_embeddings.weight"]
-        self.token_type = w["embeddings.token_type_embeddings.weight"][0]
-        self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers = [self._layer(w, f"encoder.layer.{i}.")
-                       for i in range(int(config["num_hidden_layers"]))]
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        # Set once: calls share the tokenizer across threads without changing it.
-        self.tokenizer.enable_truncation(max_tokens, direction="left")
-        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+
+class Bert:
+    """``hidden(ids, mask)``: the last layer's hidden states; ``pool`` their masked mean.
+
+    ``tensors``: float32 weights by BertModel's names (``encoder.layer.0.…``);
+    ``word(ids)``: the word embeddings of an id array (a dense table's indexing, or a
+    quantized table dequantizing the rows it is asked for)."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], word: Callable[[np.ndarray], np.ndarray],
+                 heads: int, eps: float) -> None:
+        self.word = word
+        self.heads = heads
+        self.eps = eps
+        self.position = tensors["embeddings.position_embeddings.weight"]
+        self.token_type = tensors["embeddings.token_type_embeddings.weight"][0]
+        self.hidden_size = int(self.position.shape[1])
+        self.ln0 = (tensors["embeddings.LayerNorm.weight"], tensors["embeddings.LayerNorm.bias"])
+        count = 1 + max(int(k.split(".")[2]) for k in tensors if k.startswith("encoder.layer."))
+        self.layers = [self._layer(tensors, f"encoder.layer.{i}.") for i in range(count)]
 
     @staticmethod
     def _layer(w: dict[str, np.ndarray], p: str) -> _Layer:
@@ -74,35 +78,44 @@ class BertEncoder:
             down_b=w[p + "output.dense.bias"],
             ln2=(w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]))
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """``(len(texts), hidden)`` float32 mean-pooled embeddings of one batch."""
-        if not texts:
-            return np.zeros((0, self.hidden), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        x = self.word[ids] + self.position[: ids.shape[1]] + self.token_type
+    def hidden(self, ids: np.ndarray, mask: np.ndarray, layers: int | None = None
+               ) -> np.ndarray:
+        """``(batch, length, hidden)`` float32 states of the last layer (or of the bottom
+        ``layers`` layers)."""
+        x = self.word(ids) + self.position[: ids.shape[1]] + self.token_type
         x = self._norm(x, self.ln0)
         # Padding gets no attention: a large negative score before the softmax.
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
-        for layer in self.layers:
+        for layer in self.layers[:layers]:
             x = self._block(x, bias, layer)
-        summed = (x * mask[..., None]).sum(axis=1)
-        return (summed / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
+        return x
+
+    def pool(self, ids: np.ndarray, mask: np.ndarray, pool: np.ndarray | None = None
+             ) -> np.ndarray:
+        """``(batch, hidden)`` mean of the last layer's states over each text's tokens (or
+        over those ``pool`` marks)."""
+        if ids.shape[0] == 0:
+            return np.zeros((0, self.hidden_size), dtype=np.float32)
+        pool = mask if pool is None else pool
+        summed = (self.hidden(ids, mask) * pool[..., None]).sum(axis=1)
+        return (summed / np.maximum(pool.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
 
     def _block(self, x: np.ndarray, bias: np.ndarray, layer: _Layer) -> np.ndarray:
         batch, length, hidden = x.shape
         size = hidden // self.heads
-        qkv = (x @ layer.qkv_w + layer.qkv_b).reshape(batch, length, 3, self.heads, size)
+        # Token-wise products on 2-D (tokens, hidden) arrays: one BLAS call, not one a text.
+        flat = x.reshape(-1, hidden)
+        qkv = (flat @ layer.qkv_w + layer.qkv_b).reshape(batch, length, 3, self.heads, size)
         q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
         scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(size)) + bias
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         attention = scores / scores.sum(axis=-1, keepdims=True)
-        context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-        x = self._norm(x + context @ layer.out_w + layer.out_b, layer.ln1)
-        up = x @ layer.up_w + layer.up_b
+        context = (attention @ v).transpose(0, 2, 1, 3).reshape(-1, hidden)
+        flat = self._norm(flat + context @ layer.out_w + layer.out_b, layer.ln1)
+        up = flat @ layer.up_w + layer.up_b
         up = 0.5 * up * (1.0 + erf(up / np.float32(np.sqrt(2.0))))
-        return self._norm(x + up @ layer.down_w + layer.down_b, layer.ln2)
+        flat = self._norm(flat + up @ layer.down_w + layer.down_b, layer.ln2)
+        return flat.reshape(batch, length, hidden)
 
     def _norm(self, x: np.ndarray, weights: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)

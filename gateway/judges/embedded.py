@@ -1,14 +1,15 @@
-"""The embedded harm scorer: the CPU classifier plus refusal detection, no network.
+"""The embedded harm scorer: the CPU classifier, no network.
 
-A reply's harm is the request's score when the reply complies with it (a refusal complies
-with nothing, so refusing a harmful request is safe), or its own content's score when that is
-strong evidence. A reply's own content is judged by the n-gram half alone, which reads words
-more than intent, so it is only trusted when nearly sure (``CONTENT_TRUST``): a lab-safety
-answer reads a little like harm to it, a step-by-step weapon recipe reads like it a lot.
+With its encoder (as shipped), a request is read alone and a reply, or a reasoning trace, with
+its request, by what it says: harmful text after an innocent request scores as harmful, a
+refusal of a harmful request as safe. A reply longer than the encoder reads at once is read in
+windows (its start, its end and evenly between) and scores as its worst window. Texts of
+concurrent requests are encoded in one batch (gateway/judges/batching.py): a forward pass over
+many short texts costs less than one per text.
 
-Requests are scored by the whole classifier (n-grams stacked with the encoder), once each
-(cached); replies and streamed windows, long and judged again as they grow, by its n-gram half
-alone, which keeps a 300-token reply at about a millisecond.
+Without the encoder (``encoder=False``: faster, weaker), the n-gram half scores requests, and
+a reply scores as its request when it complies with it, or as its own words when they are
+nearly sure (``CONTENT_TRUST``), since n-grams read words more than intent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
+from gateway.judges.batching import MicroBatcher
 from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
+from gateway.judges.encoder import Segments
 from gateway.judges.harm import HarmScore
 from gateway.judges.refusal import detect_refusal
 
@@ -39,36 +44,57 @@ class EmbeddedHarmScorer:
     blocking = False
 
     def __init__(self, artefact: Path | None = None, encoder: bool = True,
-                 classifier: HarmClassifier | None = None) -> None:
-        """``encoder=False`` scores requests with the n-gram half only (faster, weaker);
-        ``classifier`` scores with one in memory (the trainer's, before it is saved)."""
+                 classifier: HarmClassifier | None = None, batch_wait_s: float = 0.002,
+                 max_batch: int = 32) -> None:
+        """``encoder=False`` scores with the n-gram half only; ``classifier`` scores with one
+        in memory (the trainer's, before it is saved); ``batch_wait_s`` and ``max_batch``:
+        how the encoder batches concurrent texts."""
         if classifier is None:
             directory = (artefact or ARTEFACT_DIR).resolve()
             model = directory / "model.json"
             classifier = _load(directory, encoder,
                                model.stat().st_mtime_ns if model.is_file() else 0)
         self.classifier = classifier
+        self._batcher: MicroBatcher[Segments, np.ndarray] | None = None
+        if classifier.stacked(encoder):
+            assert classifier.encoder is not None
+            self._batcher = MicroBatcher(classifier.encoder.embed_segments, max_batch,
+                                         batch_wait_s, name="harm-encoder",
+                                         length=lambda s: len(s.ids))
         # Scores per instance (not module-level) so two gateways do not share one. Requests
         # reach judges cut to one judging window (JudgePipeline), which bounds each key.
         self._cached = lru_cache(maxsize=1024)(self._score_request)
 
-    def _score_request(self, text: str) -> HarmScore:
-        return self._score_text(text, use_encoder=True)
+    def _score(self, prompts: list[str] | None, texts: list[str]) -> list[tuple[float, str]]:
+        if self._batcher is None:
+            return self.classifier.predict(texts, use_encoder=False)
+        assert self.classifier.encoder is not None
+        segments = self.classifier.encoder.segments_batch(
+            prompts if prompts is not None else [None] * len(texts), texts)
+        pooled = np.stack(self._batcher(segments))
+        return self.classifier.predict(texts, embeddings=pooled, prompts=prompts)
 
-    def _score_text(self, text: str, use_encoder: bool = False) -> HarmScore:
-        score, hazard = self.classifier.predict([text], use_encoder=use_encoder)[0]
+    def _score_request(self, text: str) -> HarmScore:
+        score, hazard = self._score(None, [text])[0]
         return HarmScore(score, hazard if score >= 0.5 else "none")
 
     def score_prompt(self, prompt: str) -> HarmScore:
         return self._cached(prompt)
 
     def score_response(self, prompt: str, response: str) -> HarmScore:
+        if self._batcher is None:
+            return self._score_ngrams(prompt, response)
+        assert self.classifier.encoder is not None
+        windows = self.classifier.encoder.windows(response)
+        score, hazard = max(self._score([prompt] * len(windows), windows))
+        return HarmScore(score, hazard if score >= 0.5 else "none")
+
+    def _score_ngrams(self, prompt: str, response: str) -> HarmScore:
         comply = 1.0 - detect_refusal(response).score
         if comply == 0.0:
             return HarmScore(0.0)
         request = self.score_prompt(prompt) if prompt else HarmScore(0.0)
-        content = self._score_text(response)
-        if content.score < CONTENT_TRUST:
-            content = HarmScore(0.0)
+        score, hazard = self.classifier.predict([response], use_encoder=False)[0]
+        content = HarmScore(score, hazard) if score >= CONTENT_TRUST else HarmScore(0.0)
         worst = max(content, request, key=lambda s: s.score)
         return HarmScore(worst.score * comply, worst.hazard)

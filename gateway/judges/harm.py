@@ -81,6 +81,9 @@ class HarmJudge(Judge):
     def flush(self, state: StreamJudgeState, context: ExchangeContext) -> list[Verdict]:
         return self._judge_new_text(state, context, at_least=1)
 
+    def unread(self, state: StreamJudgeState) -> int:
+        return len(state.text) - int(state.extra.get("judged_upto", 0))  # type: ignore[call-overload]
+
     def _judge_new_text(self, state: StreamJudgeState, context: ExchangeContext,
                         at_least: int) -> list[Verdict]:
         """Judge the window if ``at_least`` characters arrived since it was last judged."""

