@@ -57,11 +57,12 @@ def _process(argv: list[str], health_url: str, log: Path | None = None
 
 
 @contextmanager
-def serve_canned(stream_pieces: int = 16, chunk_delay_s: float = 0.0) -> Iterator[str]:
+def serve_canned(stream_pieces: int = 16, chunk_delay_s: float = 0.0,
+                 first_chunk_delay_s: float = 0.0) -> Iterator[str]:
     port = free_port()
     code = ("import uvicorn; from tests.canned import build_canned_upstream; "
             f"uvicorn.run(build_canned_upstream(stream_pieces={stream_pieces}, "
-            f"chunk_delay_s={chunk_delay_s}), "
+            f"chunk_delay_s={chunk_delay_s}, first_chunk_delay_s={first_chunk_delay_s}), "
             f"host='127.0.0.1', port={port}, log_level='error', access_log=False, "
             "loop='uvloop', http='httptools')")
     url = f"http://127.0.0.1:{port}"

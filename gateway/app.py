@@ -110,7 +110,8 @@ def build_app(settings: GatewaySettings) -> FastAPI:
                 fleet, RolloutMetrics(metrics.registry), settings.upstream.check_interval_s))
         app.state.rollout = rollout
         app.state.proxy = ProxyService(upstream, ModelRouter(settings.models, upstream, rollout),
-                                       pipeline, metrics, recorder)
+                                       pipeline, metrics, recorder,
+                                       input_mode=settings.judges.input_mode)
         if auth.open:
             log.warning("no API keys configured: the gateway is open to anyone who can reach it")
         if not pipeline.judges:

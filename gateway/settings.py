@@ -270,6 +270,12 @@ class JudgesSettings(_Section):
         default=16384, ge=256, description="Text longer than this is judged in windows of "
         "this many characters (overlapping by 1/16), never skipped; a verdict is the highest "
         "over the windows.")
+    input_mode: Literal["parallel", "before"] = Field(
+        default="parallel", description="When the request is judged. parallel = sent "
+        "upstream at once and judged while the engine prefills: nothing reaches the client "
+        "before the input verdict, and a blocked request's upstream call is closed (the "
+        "engine aborts it); the judges' time hides behind the engine's. before = judged "
+        "first, sent only if allowed: no engine time is spent on blocked requests.")
     phrase: PhraseJudgeSettings = Field(default_factory=PhraseJudgeSettings,
                                         description="The phrase/regex judge.")
     harm: HarmJudgeSettings = Field(default_factory=HarmJudgeSettings,

@@ -1,12 +1,14 @@
-"""The shared request path: resolve the alias, judge the input, relay upstream, judge the
-output, act, record. Returns a response model or an SSE iterator; the router picks by type."""
+"""The shared request path: resolve the alias, judge the input (while the upstream call is
+on its way, or before it: ``judges.input_mode``), relay upstream, judge the output, act,
+record. Returns a response model or an SSE iterator; the router picks by type."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,13 +43,15 @@ class _Turn:
     judge_versions: dict[str, str] = field(default_factory=dict)  # as the request came in
 
 
-
-
-
 class ProxyService:
+    """``input_mode`` (``judges.input_mode``): ``parallel`` sends the request upstream while
+    the judges read it, ``before`` only once they allowed it."""
+
     def __init__(self, upstream: UpstreamPool, models: ModelRouter, pipeline: JudgePipeline,
-                 metrics: GatewayMetrics, recorder: ExchangeRecorder) -> None:
+                 metrics: GatewayMetrics, recorder: ExchangeRecorder, *,
+                 input_mode: Literal["parallel", "before"] = "parallel") -> None:
         self.upstream = upstream
+        self.input_mode = input_mode
         self.models = models
         self.pipeline = pipeline
         self.metrics = metrics
@@ -61,8 +65,10 @@ class ProxyService:
                      ExchangeContext(tenant=info.tenant, model_alias=alias,
                                      request_text=endpoint.input_text(request)))
         record.model = alias
-        if self.pipeline.judges:
-            turn.judge_versions = self.pipeline.versions()
+        if not self.pipeline.judges:
+            return await self._answer(turn, self._call(turn, record), record)
+        turn.judge_versions = self.pipeline.versions()
+        if self.input_mode == "before":
             turn.decision = await self.pipeline.decide_input(turn.context)
             if turn.decision.blocked:
                 return self._refuse(turn)
@@ -70,21 +76,46 @@ class ProxyService:
             # and the model chosen before may be draining. Choose again, right before the
             # upstream call takes its lease on it.
             turn.upstream_model = await self.models.resolve(alias, info.conversation_id)
-        body = request.model_dump(exclude_unset=True)
-        body["model"] = turn.upstream_model
-        started = time.perf_counter()
+            return await self._answer(turn, self._call(turn, record), record)
+        # parallel: the engine prefills while the judges read the request. The call's answer
+        # (a stream not read yet, or a JSON body) waits for the verdict: nothing reaches
+        # the client before it, and a block closes the call so the engine aborts it.
+        call = asyncio.create_task(self._call(turn, record))
         try:
-            if request.stream:
-                return self._relay(turn, await self.upstream.open_stream(endpoint.route, body),
-                                   record)
-            raw = await self.upstream.post_json(endpoint.route, body)
+            turn.decision = await self.pipeline.decide_input(turn.context)
+        except BaseException:
+            await _abort(call)
+            raise
+        if turn.decision.blocked:
+            await _abort(call)
+            return self._refuse(turn)
+        return await self._answer(turn, call, record)
+
+    async def _call(self, turn: _Turn, record: RequestRecord) -> UpstreamStream | bytes:
+        """Send the request upstream: an open stream, or a whole JSON answer."""
+        body = turn.request.model_dump(exclude_unset=True)
+        body["model"] = turn.upstream_model
+        if turn.request.stream:
+            return await self.upstream.open_stream(turn.endpoint.route, body)
+        started = time.perf_counter()
+        raw = await self.upstream.post_json(turn.endpoint.route, body)
+        record.add_upstream(time.perf_counter() - started)
+        return raw
+
+    async def _answer(self, turn: _Turn, call: Awaitable[UpstreamStream | bytes],
+                      record: RequestRecord) -> BaseModel | AsyncIterator[str]:
+        """The client's answer from an allowed request's upstream call."""
+        endpoint, alias = turn.endpoint, turn.alias
+        try:
+            reply = await call
         except APIError as exc:
             if exc.status >= 500:
                 self.metrics.adapters.error(alias, turn.upstream_model)
             raise
-        record.add_upstream(time.perf_counter() - started)
+        if isinstance(reply, UpstreamStream):
+            return self._relay(turn, reply, record)
         try:
-            response = endpoint.response_model.model_validate_json(raw)
+            response = endpoint.response_model.model_validate_json(reply)
         except ValidationError as exc:
             self.metrics.upstream_errors.labels("malformed").inc()
             raise APIError(f"upstream sent a malformed response: {exc.error_count()} error(s)",
@@ -226,6 +257,23 @@ class ProxyService:
         if record.first_token_at is None and any(endpoint.chunk_parts(chunk)):
             record.first_token()
         return sse(chunk)
+
+
+async def _abort(call: asyncio.Task[UpstreamStream | bytes]) -> None:
+    """Drop an upstream call whose answer will not be used: cancel it if it is still on its
+    way (the connection closes), close its stream if it opened; an error it ended with goes
+    unanswered."""
+    call.cancel()
+    try:
+        reply = await call
+    except asyncio.CancelledError:
+        if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+            raise  # this request itself is being cancelled, not only the call
+        return
+    except Exception:
+        return
+    if isinstance(reply, UpstreamStream):
+        await reply.aclose()
 
 
 def _parse_chunk(endpoint: Endpoint[Any, Any, Any], event: dict[str, Any],
