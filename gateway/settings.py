@@ -158,8 +158,9 @@ class GuardModelSettings(_Section):
         "treat as harmful (score 1). Failures are logged with their reason.")
     stream_every_chars: int = Field(
         default=96, ge=1, description="In a stream, call the guard again once this much "
-        "new text has arrived (and at the end). Keep it below the hold-back window's size in "
-        "characters (about 4 per held chunk) or unjudged text can be released.")
+        "new text has arrived (and at the end). Text not judged yet is read before the "
+        "hold-back releases it, so below the hold-back's size in characters (about 4 per "
+        "held chunk) the guard is called less often for the same protection.")
 
 
 class CascadeSettings(_Section):
@@ -196,25 +197,31 @@ class HarmJudgeSettings(_Section):
     versions_poll_s: float = Field(default=5.0, gt=0, description="How often the registry's "
                                    "active version is checked.")
     encoder: bool = Field(
-        default=True, description="Embedded backend: score requests with the classifier's "
-        "encoder (a frozen sentence encoder read by a trained head) stacked on its n-grams, "
-        "when the artefact has one (the shipped one does): ~10 ms a short request on one "
-        "core, once per request. false = its n-gram half only (faster, weaker). Replies are "
-        "always scored by the n-gram half.")
+        default=True, description="Embedded backend: read requests, replies and reasoning "
+        "with the classifier's fine-tuned multilingual encoder (the shipped artefact has one): "
+        "tens of milliseconds a text on one core, judged while the engine prefills (see "
+        "judges.input_mode). false = its n-gram half only (faster, much weaker: replies are "
+        "then scored by their request and only nearly certain words of their own).")
+    encoder_batch_wait_s: float = Field(
+        default=0.002, ge=0, le=0.1, description="Embedded backend: how long the encoder "
+        "waits for texts of other requests to encode in one batch (only while others are in "
+        "flight; a lone request never waits).")
+    encoder_max_batch: int = Field(default=32, ge=1, le=256, description="Embedded backend: "
+                                   "most texts the encoder reads in one batch.")
     apply_to: list[Part] = Field(default_factory=lambda: ["input", "output", "reasoning"],
                                  description="Which parts of an exchange it judges.")
     stream_window_chars: int = Field(
-        default=1200, ge=64, description="In a stream, each new chunk is judged with this "
-        "much preceding text (a sliding window) instead of everything so far.")
+        default=360, ge=64, description="In a stream, each judgement reads this much of the "
+        "newest text (a sliding window) instead of everything so far; about what the "
+        "encoder reads at once (80 tokens).")
     stream_recent_chars: int = Field(
-        default=160, ge=0, description="Embedded backend: in a stream, also judge this much of "
+        default=0, ge=0, description="Embedded backend: in a stream, also judge this much of "
         "the newest text alone (0 = off), so harm that begins after a long benign lead is not "
-        "diluted by it and is cut inside the hold-back; about the hold-back's worth of text "
-        "(32 tokens ~ 160 characters).")
+        "diluted by it in a long window.")
     stream_every_chars: int = Field(
-        default=24, ge=1, description="Embedded backend: judge the window again once this "
-        "much new text has arrived (and at the end of the stream). Keep it below the "
-        "hold-back window's size in characters.")
+        default=128, ge=1, description="Embedded backend: judge the window again once this "
+        "much new text has arrived (and at the end of the stream). Text not judged yet is "
+        "read before the hold-back releases it, whatever this is.")
     guard: GuardModelSettings = Field(default_factory=GuardModelSettings,
                                       description="The guard-model backend.")
     cascade: CascadeSettings = Field(default_factory=CascadeSettings,
