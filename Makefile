@@ -78,8 +78,9 @@ bench: $(STAMP)
 # data/judges/manifest.json (each checked against its SHA-256 and counts): the project's corpus beside it, the
 # public sets in $(DATA) and those prepared by scripts/judge_data/ in $(DATA)/judges. Rows
 # near-duplicating an XSTest part A prompt or a sentence of the identity regression set are
-# dropped (both are measured, never trained on). About
-# 15 minutes on 2 cores; `vigil judges loso` measures the recipe source by source (bench/README.md).
+# dropped (both are measured, never trained on). It fine-tunes the encoder: about an hour on
+# 2 cores (bench/README.md records the machine and time), checkpointed in .cache/judges/build,
+# so a stopped build run again resumes. A build, not a test: CI never runs it.
 DATA ?= ../shared/data
 harm-artefact: $(STAMP)
 	$(BIN)/vigil judges train --threads 2 --data-dir $(DATA) --exclude $(DATA)/xstest_part_a.csv \

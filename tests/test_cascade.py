@@ -179,10 +179,10 @@ def test_registry_builds_the_cascade_streaming_like_the_embedded_judge() -> None
     assert (cascade.low, cascade.high, cascade.fail_closed) == (0.3, 0.7, True)
     assert cascade.on_label is not None and harm.blocking and refusal.blocking
     assert harm.version == getattr(cascade.embedded, "version", None)
-    # Stream windows as the embedded judge's: every window scored by it, a recent one too.
+    # Stream windows as the embedded judge's: every window scored by it.
     harm_settings = settings.harm
     assert harm._every == harm_settings.stream_every_chars != harm_settings.guard.stream_every_chars
-    assert harm._recent == harm_settings.stream_recent_chars > 0
+    assert harm._recent == harm_settings.stream_recent_chars
     # The worker processes' factory stays picklable (and so carries no callback).
     pickle.dumps(functools.partial(build_judges, settings))
     with pytest.raises(ValueError, match=r"judges\.harm\.guard\.url"):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gateway.judges.base import Action, ExchangeContext, Where
+from gateway.judges.harm import HarmJudge, HarmScore
 from gateway.judges.phrase import PhraseJudge
 from gateway.metrics import GatewayMetrics
-from gateway.moderation import JudgePipeline
+from gateway.moderation import JudgePipeline, StreamGuard
 from gateway.policy import Policy
 from gateway.settings import PhraseJudgeSettings, PolicySettings
 
@@ -74,26 +75,52 @@ def test_no_judges_means_no_holdback() -> None:
     assert [r.item for r in guard.push("x", "x", "")] == ["x"]
 
 
-def test_a_judge_that_skips_chunks_still_judges_the_tail_before_release() -> None:
-    """A harm judge asked only every 1000 characters (as a guard model would be) sees the
-    stream's tail at finish: a harmful tail is blocked, not released."""
-    from gateway.judges.harm import HarmJudge, HarmScore
+class _Keyword:
+    """A harm scorer for the tests: harmful when the text holds "forbidden"; it records
+    every text it reads."""
 
-    class Keyword:
-        name, blocking = "keyword", False
+    name, blocking = "keyword", False
 
-        def score_prompt(self, prompt: str) -> HarmScore:
-            return HarmScore(0.0)
+    def __init__(self) -> None:
+        self.read: list[str] = []
 
-        def score_response(self, prompt: str, response: str) -> HarmScore:
-            return HarmScore(1.0 if "forbidden" in response else 0.0, "S1")
+    def score_prompt(self, prompt: str) -> HarmScore:
+        return HarmScore(0.0)
 
-    judge = HarmJudge(Keyword(), frozenset(Where), stream_every_chars=1000)
+    def score_response(self, prompt: str, response: str) -> HarmScore:
+        self.read.append(response)
+        return HarmScore(1.0 if "forbidden" in response else 0.0, "S1")
+
+
+def _skipping_guard(holdback: int) -> tuple[StreamGuard[str], _Keyword]:
+    scorer = _Keyword()
+    judge = HarmJudge(scorer, frozenset(Where), stream_every_chars=1000)
     policy = Policy(PolicySettings(rules={"harm": {"action": "block"}}))
-    pipeline = JudgePipeline([judge], policy, GatewayMetrics(), holdback=4)
-    guard = pipeline.stream_guard(ExchangeContext(tenant="t", model_alias="m"))
-    released = []
-    for word in ["a ", "b ", "c ", "d ", "e ", "forbidden "]:
-        released += guard.push(word, word, "")
-    assert len(released) == 2 and not guard.decision.blocked  # never judged yet
+    pipeline = JudgePipeline([judge], policy, GatewayMetrics(), holdback=holdback)
+    return pipeline.stream_guard(ExchangeContext(tenant="t", model_alias="m")), scorer
+
+
+@pytest.mark.parametrize("holdback", [1, 4])
+def test_a_judge_that_skips_chunks_reads_text_before_it_is_released(holdback: int) -> None:
+    """A harm judge asked only every 1000 characters (as an expensive model is) still reads
+    every chunk before the hold-back releases it, whatever the hold-back: nothing reaches the
+    client unread, and a harmful chunk is blocked before it leaves."""
+    guard, scorer = _skipping_guard(holdback)
+    released: list[str] = []
+    words = ["a ", "b ", "c ", "d ", "e ", "forbidden ", "f ", "g ", "h ", "i ", "j "]
+    for word in words:
+        released += [r.item for r in guard.push(word, word, "")]
+        if guard.decision.blocked:
+            break
+        for item in released:  # everything released so far was part of a judged window
+            assert any(item in text for text in scorer.read)
+    assert guard.decision.blocked  # before "forbidden" left, with 1 or 4 chunks held
+    assert released == words[:len(released)] and len(released) <= 5
+
+
+def test_a_judge_that_skips_chunks_judges_the_tail_at_the_end() -> None:
+    guard, _ = _skipping_guard(holdback=32)
+    for word in ["a ", "b ", "forbidden "]:
+        assert guard.push(word, word, "") == []  # held, not yet read
+    assert not guard.decision.blocked
     assert guard.finish() == [] and guard.decision.blocked

@@ -1,8 +1,10 @@
 """The embedded harm scorer: the CPU classifier, no network.
 
 With its encoder (as shipped), a request is read alone and a reply, or a reasoning trace, with
-its request, by what it says: harmful text after an innocent request scores as harmful, a
-refusal of a harmful request as safe. A reply longer than the encoder reads at once is read in
+its request, by what it says: harmful text after an innocent request scores as harmful. A
+reply that is a refusal and nothing more (gateway/judges/refusal.py: a refusal opening it, no
+substantial text after) scores 0: the encoder, which reads a short refusal mostly through the
+request it answers, is not trusted with what the refusal detector knows. A reply longer than the encoder reads at once is read in
 windows (its start, its end and evenly between) and scores as its worst window. Texts of
 concurrent requests are encoded in one batch (gateway/judges/batching.py): a forward pass over
 many short texts costs less than one per text.
@@ -84,6 +86,8 @@ class EmbeddedHarmScorer:
     def score_response(self, prompt: str, response: str) -> HarmScore:
         if self._batcher is None:
             return self._score_ngrams(prompt, response)
+        if detect_refusal(response).kind == "full":  # a refusal complies with nothing
+            return HarmScore(0.0)
         assert self.classifier.encoder is not None
         windows = self.classifier.encoder.windows(response)
         score, hazard = max(self._score([prompt] * len(windows), windows))

@@ -134,22 +134,34 @@ def loso(
     exclude: list[str] = _EXCLUDE,
     only: list[str] = typer.Option([], help="Leave out only these sources (default: each)."),
     seed: int = typer.Option(0, help="The train/validation/test split's seed."),
+    encoder: bool = typer.Option(False, help="The whole recipe, encoder fine-tune included, "
+                                 "with the --only sources left out together: one fold, about "
+                                 "as long as a build. Default: the n-gram half, each source "
+                                 "left out in turn."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
     threads: int = typer.Option(0, help="CPU threads for the encoder (0 = torch's default)."),
     overrides: list[str] = _SET,
 ) -> None:
-    """Leave-one-source-out of the n-gram half: for each source, a model fitted on the others
-    scores it (the fine-tuned encoder is measured on the sources kept for evaluation, in
-    `vigil judges train`'s report)."""
-    from trainer.judges.training import leave_one_source_out
+    """Leave sources out: a model fitted on the other sources scores every row of each one
+    left out (the n-gram half per source, or with --encoder the whole recipe per fold)."""
+    from trainer.judges.training import leave_one_source_out, leave_sources_out_tuned
 
     configure_logging("info", service="judges-loso")
     _threads(threads)
+    if encoder and not only:
+        raise typer.BadParameter("name the sources to leave out with --only (a fine-tune per "
+                                 "source takes as long as a build)", param_hint="--encoder")
     with progress_bar() as progress:
-        report = leave_one_source_out(
-            Manifest.load(), default_dirs(data_dir), _config(seed, False, overrides),
-            exclude=parse_data(exclude, "--exclude"), only=only or None,
-            progress=_bars(progress))
+        if encoder:
+            report = leave_sources_out_tuned(
+                Manifest.load(), default_dirs(data_dir), only,
+                _config(seed, True, overrides), exclude=parse_data(exclude, "--exclude"),
+                progress=_bars(progress))
+        else:
+            report = leave_one_source_out(
+                Manifest.load(), default_dirs(data_dir), _config(seed, False, overrides),
+                exclude=parse_data(exclude, "--exclude"), only=only or None,
+                progress=_bars(progress))
     table = Table(title="leave one source out (threshold 0.5)")
     for column in ("source", "rows", "harmful", "precision", "recall", "f1", "fpr"):
         table.add_column(column)

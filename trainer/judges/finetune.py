@@ -42,6 +42,7 @@ from torch import nn
 
 from gateway.judges.bert import pad_batch
 from gateway.judges.encoder import HAZARD_LABELS, EncoderConfig, HarmEncoder, Segments
+from trainer.judges.counterfactual import counterfactuals
 
 if TYPE_CHECKING:
     from trainer.judges.training import Progress, _Row
@@ -58,8 +59,8 @@ class FinetuneConfig:
 
     #: Steps per epoch are ``rows_per_epoch / batch_size``; each epoch draws its rows from the
     #: train split with probability ~ their cell weight (trainer/judges/training.py).
-    rows_per_epoch: int = 12000
-    epochs: int = 2
+    rows_per_epoch: int = 16000
+    epochs: int = 3
     batch_size: int = 32
     #: Layers of e5-small's 12 used (the bottom ones); the bottom ``frozen`` of them are not
     #: trained (their outputs are cached).
@@ -74,6 +75,9 @@ class FinetuneConfig:
     #: paired with one as replies.
     swap_share: float = 1.0
     statement_reply_share: float = 0.25
+    #: Copies of each row naming a group of people with another group named instead
+    #: (trainer/judges/counterfactual.py): a group's name is no evidence.
+    counterfactual_copies: int = 2
     checkpoint_every: int = 50
     #: Stop (raising :class:`BuildStopped`) once this many steps are done, checkpointed, to
     #: run a build in slices; 0 = run to the end.
@@ -87,6 +91,9 @@ class FinetuneConfig:
         for name in ("rows_per_epoch", "epochs", "batch_size", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.counterfactual_copies < 0:
+            raise ValueError(f"counterfactual_copies must be >= 0, got "
+                             f"{self.counterfactual_copies!r}")
         if self.stop_after < 0:
             raise ValueError(f"stop_after must be >= 0, got {self.stop_after!r}")
         for name in ("swap_share", "statement_reply_share"):
@@ -100,7 +107,7 @@ class BuildStopped(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One encoder input: a request alone (``prompt`` empty) or a (request, reply) pair."""
+    """One encoder input: a request alone (``prompt`` None) or a (request, reply) pair."""
 
     text: str
     prompt: str | None
@@ -111,7 +118,8 @@ class Example:
 
 def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
     """Every row as the gateway would judge it, plus the pairings that teach a reply's own
-    words: harmful replies after a benign request, statements as replies."""
+    words (harmful replies after a benign request, statements as replies) and the
+    counterfactual copies of rows that name a group of people."""
     rng = random.Random(config.seed)
     benign_requests = [r.row.text for r in rows
                        if r.row.kind == "request" and not r.row.harmful and r.split == "train"
@@ -128,6 +136,8 @@ def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
             if row.kind == "statement" and rng.random() < config.statement_reply_share:
                 out.append(Example(row.text, rng.choice(benign_requests), row.harmful,
                                    row.hazard, i))
+            out += [Example(copy.text, None, row.harmful, row.hazard, i)
+                    for copy in counterfactuals(row, config.counterfactual_copies, rng)]
     return out
 
 

@@ -361,3 +361,42 @@ def leave_one_source_out(manifest: Manifest, dirs: list[Path],
         if progress:
             progress("leave one source out", k + 1, len(names))
     return {"config": dataclasses.asdict(config), "sources": report}
+
+
+def leave_sources_out_tuned(manifest: Manifest, dirs: list[Path], names: list[str],
+                            config: TrainConfig | None = None,
+                            exclude: list[tuple[Path, str]] | None = None,
+                            progress: Progress | None = None,
+                            work: Path = WORK_DIR) -> dict[str, Any]:
+    """The whole recipe, encoder fine-tune included, without the sources in ``names``
+    (left out together: one fold, about as long as a build), calibrated on the other
+    sources' validation split; every row of each source left out is scored."""
+    config = config or TrainConfig()
+    rows, _ = _rows(manifest, dirs, config, exclude or [])
+    unknown = set(names) - {r.source for r in rows}
+    if unknown or not names:
+        raise ValueError(f"no training source named {sorted(unknown)}; known: "
+                         f"{', '.join(sorted({r.source for r in rows}))}")
+    fold = [r for r in rows if r.source not in names]
+    left = [r for r in rows if r.source in names]
+    x = Featurizer(FeaturizerConfig()).transform([r.row.text for r in fold])
+    index = _by_split(fold)
+    classifier = _fit_ngrams(x, fold, index["train"], index["validation"], config,
+                             hazards=False)
+    classifier.encoder, record = finetune(fold, config.reading, config.finetune, work,
+                                          progress)
+
+    def pooled(chosen: list[_Row]) -> np.ndarray:
+        assert classifier.encoder is not None
+        return pooled_states(classifier.encoder,
+                             [r.row.prompt if r.row.kind == "reply" else None for r in chosen],
+                             [r.row.text for r in chosen], progress)
+
+    states = np.zeros((len(fold), classifier.encoder.dim), np.float32)
+    states[index["validation"]] = pooled([fold[i] for i in index["validation"]])
+    _calibrate_encoder(classifier, x, states, fold, index["validation"], config)
+    scores = score_rows(classifier, [r.row for r in left], pooled(left))
+    report = {name: _report([r.row for r in left if r.source == name],
+                            scores[[r.source == name for r in left]]) for name in names}
+    return {"config": dataclasses.asdict(config), "left_out": names, "encoder_build": record,
+            "sources": report}
