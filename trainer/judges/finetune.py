@@ -52,6 +52,8 @@ __all__ = ["BuildStopped", "Example", "FinetuneConfig", "examples_of", "finetune
 
 log = logging.getLogger(__name__)
 
+REFUSALS_FILE = Path(__file__).resolve().parents[2] / "data" / "judges" / "refusals.json"
+
 
 @dataclass(frozen=True, slots=True)
 class FinetuneConfig:
@@ -65,7 +67,7 @@ class FinetuneConfig:
     #: Layers of e5-small's 12 used (the bottom ones); the bottom ``frozen`` of them are not
     #: trained (their outputs are cached).
     layers: int = 8
-    frozen: int = 5
+    frozen: int = 4
     lr: float = 6e-5
     head_lr: float = 1e-3
     weight_decay: float = 0.01
@@ -78,6 +80,9 @@ class FinetuneConfig:
     #: Copies of each row naming a group of people with another group named instead
     #: (trainer/judges/counterfactual.py): a group's name is no evidence.
     counterfactual_copies: int = 2
+    #: Harmful training requests answered by a refusal of data/judges/refusals.json (in the
+    #: request's language, else English), as benign replies: refusing is safe.
+    refusal_pairs: int = 3000
     checkpoint_every: int = 50
     #: Stop (raising :class:`BuildStopped`) once this many steps are done, checkpointed, to
     #: run a build in slices; 0 = run to the end.
@@ -91,6 +96,8 @@ class FinetuneConfig:
         for name in ("rows_per_epoch", "epochs", "batch_size", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.refusal_pairs < 0:
+            raise ValueError(f"refusal_pairs must be >= 0, got {self.refusal_pairs!r}")
         if self.counterfactual_copies < 0:
             raise ValueError(f"counterfactual_copies must be >= 0, got "
                              f"{self.counterfactual_copies!r}")
@@ -118,8 +125,8 @@ class Example:
 
 def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
     """Every row as the gateway would judge it, plus the pairings that teach a reply's own
-    words (harmful replies after a benign request, statements as replies) and the
-    counterfactual copies of rows that name a group of people."""
+    words (harmful replies after a benign request, statements as replies, refusals after a
+    harmful request) and the counterfactual copies of rows that name a group of people."""
     rng = random.Random(config.seed)
     benign_requests = [r.row.text for r in rows
                        if r.row.kind == "request" and not r.row.harmful and r.split == "train"
@@ -138,6 +145,12 @@ def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
                                    row.hazard, i))
             out += [Example(copy.text, None, row.harmful, row.hazard, i)
                     for copy in counterfactuals(row, config.counterfactual_copies, rng)]
+    harmful = [i for i, r in enumerate(rows)
+               if r.row.kind == "request" and r.row.harmful and r.split == "train"]
+    refusals = json.loads(REFUSALS_FILE.read_text())["refusals"]
+    for i in rng.sample(harmful, min(config.refusal_pairs, len(harmful))):
+        said = refusals.get(rows[i].row.language, refusals["en"])
+        out.append(Example(rng.choice(said), rows[i].row.text, False, "none", i))
     return out
 
 
