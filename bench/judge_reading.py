@@ -85,17 +85,20 @@ def main() -> None:
     started = time.monotonic()
 
     replies: list[LabeledPrompt] = []
+    source_of: list[str] = []
     for use in ("train", "evaluate"):
-        for rows in read_sources(manifest, dirs, use=use).values():
-            replies += [r for r in rows if r.kind == "reply" and fingerprint(r.text) not in
-                        trained and (use == "evaluate" or _is_test(r.group))]
+        for name, rows in read_sources(manifest, dirs, use=use).items():
+            mine = [r for r in rows if r.kind == "reply" and fingerprint(r.text) not in
+                    trained and (use == "evaluate" or _is_test(r.group))]
+            replies += mine
+            source_of += [name] * len(mine)
     for lead in ("real request", "neutral request"):
         scores = [scorer.score_response(r.prompt if lead == "real request" else NEUTRAL,
                                         r.text).score for r in replies]
         report["replies"][lead] = {str(t): _counts(replies, scores, t) for t in (0.5, 0.8)}
         by_source: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(replies):
-            by_source[r.group.split(":")[0]].append(i)
+        for i, name in enumerate(source_of):
+            by_source[name].append(i)
         report["replies"][lead]["by_source"] = {
             s: _counts([replies[i] for i in idx], [scores[i] for i in idx], 0.8)
             for s, idx in sorted(by_source.items())}

@@ -110,7 +110,12 @@ def test_a_refresh_publishes_a_complete_servable_adapter(
     assert [s.name for s in manifest.stages] == ["sft", "dpo"]
     assert manifest.data_window == {"vigil.events/0": [0, 6]}
     counts = manifest.counts
-    assert counts["target:reviewer"] == 1 and counts["target:template"] == 1
+    # The bomb request's target and the over-refused one's: a sample the judges pass (the
+    # harm judge reads what the tiny model wrote), else the refusal template (the bomb) or
+    # none (the over-refusal).
+    assert counts["target:reviewer"] == 1
+    assert (counts.get("target:template", 0) + counts.get("target:best_of_k", 0)
+            + counts.get("over_refusal:no_target", 0)) == 2
     assert counts["harmful_compliance"] == 2 and counts["replay"] == 1
     assert counts.get("over_refusal", 0) + counts.get("over_refusal:no_target", 0) == 1
     assert manifest.config_hash and manifest.evaluation is not None
