@@ -211,7 +211,7 @@ class HarmJudgeSettings(_Section):
     apply_to: list[Part] = Field(default_factory=lambda: ["input", "output", "reasoning"],
                                  description="Which parts of an exchange it judges.")
     stream_window_chars: int = Field(
-        default=360, ge=64, description="In a stream, each judgement reads this much of the "
+        default=300, ge=64, description="In a stream, each judgement reads this much of the "
         "newest text (a sliding window) instead of everything so far; about what the "
         "encoder reads at once (80 tokens).")
     stream_recent_chars: int = Field(

@@ -124,17 +124,16 @@ class HarmEncoder:
         return out
 
     def windows(self, text: str, max_windows: int = 4) -> list[str]:
-        """A long reply as up to ``max_windows`` pieces of about ``reply_tokens`` tokens each:
-        its start, its end and what lies between, evenly spaced, so no part of a reply the
-        judge returns is left unread up to ``max_windows * reply_tokens`` tokens."""
-        words = text.split(" ")
-        # ~1.6 tokens a word in the languages served; a piece may run a little over and is
-        # then cut at reply_tokens.
-        size = max(8, int(self.config.reply_tokens / 1.6))
-        if len(words) <= size:
+        """A reply longer than ``reply_tokens`` as up to ``max_windows`` pieces of about that
+        many tokens: its start, its end and what lies between, evenly spaced, so no part of
+        a reply up to ``max_windows * reply_tokens`` tokens is left unread."""
+        tokens = len(self.base.encode([text])[0])
+        if tokens <= self.config.reply_tokens:
             return [text]
-        starts = np.linspace(0, len(words) - size, num=min(max_windows,
-                                                            -(-len(words) // size)))
+        words = text.split(" ")
+        size = max(1, len(words) * self.config.reply_tokens // tokens)  # words a window
+        count = min(max_windows, -(-tokens // self.config.reply_tokens))
+        starts = np.linspace(0, max(0, len(words) - size), num=count)
         return [" ".join(words[int(s):int(s) + size]) for s in starts]
 
     # ------------------------------------------------------------------ forward

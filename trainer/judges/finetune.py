@@ -67,7 +67,7 @@ class FinetuneConfig:
     #: Layers of e5-small's 12 used (the bottom ones); the bottom ``frozen`` of them are not
     #: trained (their outputs are cached).
     layers: int = 8
-    frozen: int = 4
+    frozen: int = 5
     lr: float = 6e-5
     head_lr: float = 1e-3
     weight_decay: float = 0.01
@@ -82,7 +82,7 @@ class FinetuneConfig:
     counterfactual_copies: int = 2
     #: Harmful training requests answered by a refusal of data/judges/refusals.json (in the
     #: request's language, else English), as benign replies: refusing is safe.
-    refusal_pairs: int = 3000
+    refusal_pairs: int = 0
     checkpoint_every: int = 50
     #: Stop (raising :class:`BuildStopped`) once this many steps are done, checkpointed, to
     #: run a build in slices; 0 = run to the end.
