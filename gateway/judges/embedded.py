@@ -4,10 +4,11 @@ With its encoder (as shipped), a request is read alone and a reply, or a reasoni
 its request, by what it says: harmful text after an innocent request scores as harmful. A
 reply that is a refusal and nothing more (gateway/judges/refusal.py: a refusal opening it, no
 substantial text after) scores 0: the encoder, which reads a short refusal mostly through the
-request it answers, is not trusted with what the refusal detector knows. A reply longer than the encoder reads at once is read in
-windows (its start, its end and evenly between) and scores as its worst window. Texts of
-concurrent requests are encoded in one batch (gateway/judges/batching.py): a forward pass over
-many short texts costs less than one per text.
+request it answers, is not trusted with what the refusal detector knows. A reply longer than
+the encoder reads at once is read in windows (its start, its end and evenly between) and
+scores as its worst window. Texts of concurrent requests are encoded in one batch
+(gateway/judges/batching.py): a forward pass over many short texts costs less than one per
+text.
 
 Without the encoder (``encoder=False``: faster, weaker), the n-gram half scores requests, and
 a reply scores as its request when it complies with it, or as its own words when they are
