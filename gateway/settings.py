@@ -215,7 +215,7 @@ class HarmJudgeSettings(_Section):
         "newest text (a sliding window) instead of everything so far; about what the "
         "encoder reads at once (80 tokens).")
     stream_recent_chars: int = Field(
-        default=0, ge=0, description="Embedded backend: in a stream, also judge this much of "
+        default=160, ge=0, description="Embedded backend: in a stream, also judge this much of "
         "the newest text alone (0 = off), so harm that begins after a long benign lead is not "
         "diluted by it in a long window.")
     stream_every_chars: int = Field(

@@ -185,7 +185,11 @@ def _build(work: Path, config: DemoModelConfig, fingerprint: str, progress: bool
         harmful, benign = heldout_prompts()
         console = Console(stderr=True, quiet=not progress)
         with console.status("checking the demo model's behaviour with the judges"):
-            reports = score_modes(model, tokenizer, harmful, benign, EmbeddedHarmScorer(),
+            # The demo's compliance is placeholder text (it writes no harmful content), so its
+            # behaviour is read as the n-gram scorer reads replies: compliance with a harmful
+            # request is harmful (gateway/judges/embedded.py, encoder=False).
+            reports = score_modes(model, tokenizer, harmful, benign,
+                                  EmbeddedHarmScorer(encoder=False),
                                   LanguageJudge(LanguageJudgeSettings()))
     finally:
         torch.set_num_threads(previous_threads)
