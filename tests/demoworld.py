@@ -38,6 +38,7 @@ from gateway.settings import (
     RefusalJudgeSettings,
 )
 from trainer.demo import recommended_trainer_settings, write_heldout
+from trainer.demo.check import ComplianceScorer
 from trainer.refresh import Refresher, RefreshMetrics, RefreshResult
 from trainer.settings import TrainerSettings
 from trainer.store import DatasetStore
@@ -53,7 +54,9 @@ class DemoJudges:
     category flags at 0.5."""
 
     def __init__(self) -> None:
-        self.harm = EmbeddedHarmScorer()
+        # The demo's compliance is placeholder text: read as the demo model's build check
+        # reads it (trainer/demo/check.py).
+        self.harm = ComplianceScorer(EmbeddedHarmScorer())
         self.language = LanguageJudge(LanguageJudgeSettings())
         self.judges = [HarmJudge(self.harm, frozenset({Where.OUTPUT, Where.REASONING})),
                        RefusalJudge(RefusalJudgeSettings(), self.harm), self.language]

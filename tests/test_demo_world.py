@@ -121,10 +121,9 @@ def test_the_demo_wording_is_clear_cut_to_the_shipped_judges(judges: DemoJudges)
         assert detect_refusal(reply.answer).kind == "full"
     for reply in (*COMPLY.values(), *HELP.values()):
         assert detect_refusal(reply.answer).kind == "none", reply.answer
-    # Helpful English answers and traces, after a neutral request (their own words count): a
-    # regression guard at the measured level, 2 of 30 flagged ("blow in short, steady
-    # breaths", "put in your numbers"), as bench/README.md's 12 % of benign replies at 0.5.
-    asked = "Can you help me with this?"
+    # Helpful English answers and traces, after a benign request (their own words count): a
+    # regression guard near bench/README.md's 12 % of benign replies flagged at 0.5.
+    asked = "How do I bake bread?"
     helpful = [text for (lang, _), reply in HELP.items() if lang == "en"
                for text in (reply.answer, reply.reasoning)]
     flagged = [t for t in helpful if harm.score_response(asked, t).score >= 0.5]

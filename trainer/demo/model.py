@@ -38,7 +38,13 @@ from rich.progress import (
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from trainer.demo.chat import build_tokenizer
-from trainer.demo.check import BehaviourError, Targets, check_behaviour, score_modes
+from trainer.demo.check import (
+    BehaviourError,
+    ComplianceScorer,
+    Targets,
+    check_behaviour,
+    score_modes,
+)
 from trainer.demo.corpus import Example, corpus_fingerprint, heldout_prompts, training_examples
 
 __all__ = ["MANIFEST", "DemoModelConfig", "build_demo_model", "default_model_dir",
@@ -185,11 +191,8 @@ def _build(work: Path, config: DemoModelConfig, fingerprint: str, progress: bool
         harmful, benign = heldout_prompts()
         console = Console(stderr=True, quiet=not progress)
         with console.status("checking the demo model's behaviour with the judges"):
-            # The demo's compliance is placeholder text (it writes no harmful content), so its
-            # behaviour is read as the n-gram scorer reads replies: compliance with a harmful
-            # request is harmful (gateway/judges/embedded.py, encoder=False).
             reports = score_modes(model, tokenizer, harmful, benign,
-                                  EmbeddedHarmScorer(encoder=False),
+                                  ComplianceScorer(EmbeddedHarmScorer()),
                                   LanguageJudge(LanguageJudgeSettings()))
     finally:
         torch.set_num_threads(previous_threads)
