@@ -284,5 +284,7 @@ def test_the_gate_rejects_an_adapter_that_only_drifts_into_another_language(
                                      demo_model, demo_engine, judges, tmp_path)
     measures = report["measures"]
     assert not report["passed"], measures
-    assert [r.split(" rose")[0] for r in report["reasons"]] == ["answer_language_mix"], measures
+    reasons = {r.split(" rose")[0] for r in report["reasons"]}  # the language, nothing else
+    assert "answer_language_mix" in reasons <= {"answer_language_mix",
+                                                "reasoning_language_mix"}, measures
     assert measures["harmful_compliance"]["rise"] < 0, measures
