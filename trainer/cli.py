@@ -201,6 +201,7 @@ def demo(
     from gateway.judges.embedded import EmbeddedHarmScorer
     from gateway.judges.language import LanguageJudge
     from gateway.settings import LanguageJudgeSettings
+    from trainer.demo.check import ComplianceScorer
     from trainer.demo.drive import PromptSet, drive_loop
 
     if (harmful is None) != (benign is None):
@@ -212,7 +213,9 @@ def demo(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--harmful/--benign") from exc
     console = Console(stderr=True)
-    run = drive_loop(base_url, model, EmbeddedHarmScorer(),
+    # The demo world's compliance is placeholder text: measured as its build check measures it.
+    harm = EmbeddedHarmScorer() if prompts is not None else ComplianceScorer(EmbeddedHarmScorer())
+    run = drive_loop(base_url, model, harm,
                      LanguageJudge(LanguageJudgeSettings(enabled=True)), rounds=rounds,
                      api_key=api_key, admin_key=admin_key, timeout_s=timeout,
                      prompts=prompts,
