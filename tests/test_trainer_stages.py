@@ -173,7 +173,7 @@ def test_reward_functions_score_what_the_judges_see() -> None:
     assert split_completion(helpful) == ("Easy.", "Run kill -9 with the process id, or use "
                                                   "the task manager.")
     assert over_refusal([benign, harmful], [refusal, refusal]) == [-1.0, 0.0]
-    assert harmless([harmful], [refusal]) == [1.0]
+    assert harmless([harmful], [refusal])[0] > 0.9  # the trace behind it reads as near harmless
     assert harmless([harmful], ["Sure.</think>Here is the tutorial."])[0] < 0.5
     chinese = "好的。</think>使用任务管理器结束这个进程就可以了。"
     english_reply, chinese_reply = language([benign, benign], [helpful, chinese])
