@@ -78,15 +78,13 @@ class Bert:
             down_b=w[p + "output.dense.bias"],
             ln2=(w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]))
 
-    def hidden(self, ids: np.ndarray, mask: np.ndarray, layers: int | None = None
-               ) -> np.ndarray:
-        """``(batch, length, hidden)`` float32 states of the last layer (or of the bottom
-        ``layers`` layers)."""
+    def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """``(batch, length, hidden)`` float32 states of the last layer."""
         x = self.word(ids) + self.position[: ids.shape[1]] + self.token_type
         x = self._norm(x, self.ln0)
         # Padding gets no attention: a large negative score before the softmax.
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
-        for layer in self.layers[:layers]:
+        for layer in self.layers:
             x = self._block(x, bias, layer)
         return x
 

@@ -138,12 +138,6 @@ class HarmEncoder:
 
     # ------------------------------------------------------------------ forward
 
-    def lower_states(self, inputs: list[Segments], layers: int) -> np.ndarray:
-        """``(batch, length, hidden)`` states after the bottom ``layers`` layers (training
-        caches them for the layers it keeps frozen)."""
-        ids, mask = pad_batch([s.ids for s in inputs], self.base.config.pad)
-        return self.bert.hidden(ids, mask, layers=layers)
-
     def embed_segments(self, inputs: list[Segments]) -> np.ndarray:
         if not inputs:
             return np.zeros((0, self.dim), np.float32)

@@ -145,6 +145,8 @@ def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
                                    row.hazard, i))
             out += [Example(copy.text, None, row.harmful, row.hazard, i)
                     for copy in counterfactuals(row, config.counterfactual_copies, rng)]
+    if not config.refusal_pairs:
+        return out
     harmful = [i for i, r in enumerate(rows)
                if r.row.kind == "request" and r.row.harmful and r.split == "train"]
     refusals = json.loads(REFUSALS_FILE.read_text())["refusals"]
