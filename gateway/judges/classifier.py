@@ -286,8 +286,10 @@ class HarmClassifier:
         (directory / "model.json").write_text(json.dumps(model, indent=1, sort_keys=True))
 
     @classmethod
-    def load(cls, directory: Path = ARTEFACT_DIR, with_encoder: bool = True) -> HarmClassifier:
-        """``with_encoder=False`` loads the n-gram half only (no encoder weights in memory)."""
+    def load(cls, directory: Path = ARTEFACT_DIR, with_encoder: bool = True,
+             quantize: bool = True) -> HarmClassifier:
+        """``with_encoder=False`` loads the n-gram half only (no encoder weights in memory);
+        ``quantize``: the encoder's layers in int8 (else float32)."""
         model_file = directory / "model.json"
         if not model_file.is_file():
             raise FileNotFoundError(f"no harm classifier at {directory} (build one with "
@@ -304,7 +306,7 @@ class HarmClassifier:
         described = model.pop("encoder", None)
         encoder = request = reply = None
         if described is not None and with_encoder:
-            encoder = _encoder(directory, json.dumps(described, sort_keys=True))
+            encoder = _encoder(directory, json.dumps(described, sort_keys=True), quantize)
             request = Calibration(**calibration["request"])
             reply = Calibration(**calibration["reply"])
         correction = (Correction.load(directory / CORRECTION_FILE)
@@ -318,7 +320,7 @@ class HarmClassifier:
 
 
 @lru_cache(maxsize=4)
-def _encoder(directory: Path, described: str) -> HarmEncoder:
-    """One tuned encoder per artefact per process: judge versions adapted from one base share
-    its ~100 MB (it is read-only once loaded)."""
-    return HarmEncoder.load(directory, json.loads(described))
+def _encoder(directory: Path, described: str, quantize: bool) -> HarmEncoder:
+    """One tuned encoder per artefact (and precision) per process: judge versions adapted from
+    one base share its ~100 MB (it is read-only once loaded)."""
+    return HarmEncoder.load(directory, json.loads(described), quantize)

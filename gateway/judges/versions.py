@@ -113,12 +113,12 @@ class VersionedHarmScorer:
     blocking = False
 
     def __init__(self, registry_dir: Path, artefact: Path | None = None, encoder: bool = True,
-                 poll_s: float = 5.0, batching: dict[str, Any] | None = None) -> None:
-        """``batching``: keyword arguments of each version's EmbeddedHarmScorer."""
+                 poll_s: float = 5.0, scorer_options: dict[str, Any] | None = None) -> None:
+        """``scorer_options``: keyword arguments of each version's EmbeddedHarmScorer."""
         self.registry = JudgeRegistry(registry_dir)
         self._artefact = artefact
         self._encoder = encoder
-        self._batching = batching or {}
+        self._scorer_options = scorer_options or {}
         self._poll_s = poll_s
         self._failed: str | None = None  # a version that would not load: not retried
         active = self.registry.active()
@@ -167,7 +167,7 @@ class VersionedHarmScorer:
     def _load(self, name: str | None) -> tuple[str, EmbeddedHarmScorer]:
         directory = self.registry.path(name) if name else (self._artefact or ARTEFACT_DIR)
         return name or SHIPPED, EmbeddedHarmScorer(directory, encoder=self._encoder,
-                                                      **self._batching)
+                                                      **self._scorer_options)
 
     def _watch(self) -> None:
         while not self._stop.wait(self._poll_s):
