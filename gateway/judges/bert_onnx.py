@@ -10,14 +10,13 @@ wheel's, plus the artefact's deltas), so nothing but those deltas is shipped, an
 when the judge loads (a second or two). ``quantize=False`` keeps float32 (the same arithmetic
 as transformers' ``BertModel``; ``tests/test_judges.py`` checks both).
 
-Inputs: the embedded tokens ``x`` (batch, length, hidden), the attention ``bias`` (batch, 1, 1,
-past + length: 0 or a large negative number) and, per layer, the keys and values of the text
-the tokens follow (batch, heads, past, head size; past may be 0). Outputs: the last layer's
-states and each layer's own keys and values (gateway/judges/bert.py keeps them).
+Inputs: the embedded tokens ``x`` (batch, length, hidden) and the attention ``bias`` (batch, 1,
+1, length: 0, or a large negative number for padding). Output: the last layer's states.
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -30,14 +29,22 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 __all__ = ["LayerSession"]
 
 
+def _not_the_quantizer(record: logging.LogRecord) -> bool:
+    """The quantizer reports every tensor it skips at INFO through the root logger, which
+    would reach a gateway's log at each judge load."""
+    return "onnxruntime" not in record.pathname
+
+
+logging.getLogger().addFilter(_not_the_quantizer)  # records logged to the root logger only
+
+
 class LayerSession:
-    """``run(x, bias, past_keys, past_values) -> (hidden, keys, values)`` over the layers."""
+    """``run(x, bias) -> hidden`` over the layers."""
 
     def __init__(self, layers: list[dict[str, np.ndarray]], heads: int, eps: float,
                  quantize: bool = True) -> None:
         """``layers``: each layer's float32 weights by BertLayer's names (``attention.self.
         query.weight``, …)."""
-        self.count = len(layers)
         model = _graph(layers, heads, eps)
         if quantize:
             with tempfile.TemporaryDirectory() as tmp:
@@ -60,15 +67,8 @@ class LayerSession:
         self._session = onnxruntime.InferenceSession(
             serialized, options, providers=["CPUExecutionProvider"])
 
-    def run(self, x: np.ndarray, bias: np.ndarray, past_keys: list[np.ndarray],
-            past_values: list[np.ndarray]
-            ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        feed = {"x": x, "bias": bias}
-        for n in range(self.count):
-            feed[f"past_k{n}"] = past_keys[n]
-            feed[f"past_v{n}"] = past_values[n]
-        out = self._session.run(None, feed)
-        return out[0], out[1:1 + self.count], out[1 + self.count:]
+    def run(self, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {"x": x, "bias": bias})[0]
 
 
 def _initializers(model: onnx.ModelProto) -> set[str]:
@@ -104,7 +104,6 @@ def _graph(layers: list[dict[str, np.ndarray]], heads: int, eps: float) -> onnx.
     scale = const("scale", np.array(1.0 / np.sqrt(size), np.float32))
     half, one = const("half", np.array(0.5, np.float32)), const("one", np.array(1.0, np.float32))
     root2 = const("root2", np.array(np.sqrt(2.0), np.float32))
-    outputs_k, outputs_v = [], []
     x = "x"
     for n, w in enumerate(layers):
         p = f"l{n}"
@@ -117,17 +116,13 @@ def _graph(layers: list[dict[str, np.ndarray]], heads: int, eps: float) -> onnx.
         q, k, v = (node("Transpose", [node("Reshape", [f"{p}.{c}2", split_heads],
                                            f"{p}.{c}3")], f"{p}.{c}", perm=[0, 2, 1, 3])
                    for c in "qkv")
-        outputs_k.append(k)
-        outputs_v.append(v)
-        keys = node("Concat", [f"past_k{n}", k], f"{p}.keys", axis=2)
-        values = node("Concat", [f"past_v{n}", v], f"{p}.values", axis=2)
-        scores = node("MatMul", [q, node("Transpose", [keys], f"{p}.kt", perm=[0, 1, 3, 2])],
+        scores = node("MatMul", [q, node("Transpose", [k], f"{p}.kt", perm=[0, 1, 3, 2])],
                       f"{p}.scores")
         scores = node("Add", [node("Mul", [scores, scale], f"{p}.scaled"), "bias"],
                       f"{p}.biased")
         attention = node("Softmax", [scores], f"{p}.attention", axis=-1)
         context = node("Reshape", [node("Transpose", [node(
-            "MatMul", [attention, values], f"{p}.context4")], f"{p}.context3",
+            "MatMul", [attention, v], f"{p}.context4")], f"{p}.context3",
             perm=[0, 2, 1, 3]), merge_heads], f"{p}.context")
         out = dense(context, w[f"{a}output.dense.weight"], w[f"{a}output.dense.bias"],
                     f"{p}.out")
@@ -141,20 +136,13 @@ def _graph(layers: list[dict[str, np.ndarray]], heads: int, eps: float) -> onnx.
         x = norm(node("Add", [x1, down], f"{p}.res2"), w["output.LayerNorm.weight"],
                  w["output.LayerNorm.bias"], f"{p}.ln2")
     nodes.append(helper.make_node("Identity", [x], ["hidden"], name="hidden"))
-    for n in range(len(layers)):
-        nodes.append(helper.make_node("Identity", [outputs_k[n]], [f"k{n}"], name=f"k{n}"))
-        nodes.append(helper.make_node("Identity", [outputs_v[n]], [f"v{n}"], name=f"v{n}"))
 
     def tensor(name: str, shape: list[str | int]) -> onnx.ValueInfoProto:
         return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
 
-    past = ["batch", heads, "past", size]
     inputs = [tensor("x", ["batch", "length", hidden]),
-              tensor("bias", ["batch", 1, 1, "keys"])]
-    inputs += [tensor(f"past_{c}{n}", past) for n in range(len(layers)) for c in "kv"]
+              tensor("bias", ["batch", 1, 1, "length"])]
     outputs = [tensor("hidden", ["batch", "length", hidden])]
-    outputs += [tensor(f"{c}{n}", ["batch", heads, "length", size])
-                for c in "kv" for n in range(len(layers))]
     graph = helper.make_graph(nodes, "bert_layers", inputs, outputs, weights)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     # The quantizer warns about graphs not passed through its pre-processing (shape inference,

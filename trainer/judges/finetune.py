@@ -77,10 +77,6 @@ class FinetuneConfig:
     #: paired with one as replies.
     swap_share: float = 1.0
     statement_reply_share: float = 0.25
-    #: Share of replies (and of the statements paired as replies) also read the way a stream's
-    #: window first sees them: the end of a benign reply, then this text's first 8-40 words.
-    #: Harm that begins after a benign lead must be caught before most of it has arrived.
-    stream_share: float = 0.5
     #: Copies of each row naming a group of people with another group named instead
     #: (trainer/judges/counterfactual.py): a group's name is no evidence.
     counterfactual_copies: int = 2
@@ -107,7 +103,7 @@ class FinetuneConfig:
                              f"{self.counterfactual_copies!r}")
         if self.stop_after < 0:
             raise ValueError(f"stop_after must be >= 0, got {self.stop_after!r}")
-        for name in ("swap_share", "statement_reply_share", "stream_share"):
+        for name in ("swap_share", "statement_reply_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
 
@@ -129,40 +125,26 @@ class Example:
 
 def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
     """Every row as the gateway would judge it, plus the pairings that teach a reply's own
-    words (harmful replies after a benign request, statements as replies, stream windows that
-    turn harmful after a benign lead, refusals after a harmful request) and the counterfactual
-    copies of rows that name a group of people."""
+    words (harmful replies after a benign request, statements as replies, refusals after a
+    harmful request) and the counterfactual copies of rows that name a group of people."""
     rng = random.Random(config.seed)
-    train = [r.row for r in rows if r.split == "train"]
-    benign_requests = [row.text for row in train
-                       if row.kind == "request" and not row.harmful and len(row.text) < 200]
-    benign_replies = [row.text for row in train if row.kind == "reply" and not row.harmful]
-
-    def stream_window(text: str) -> str:
-        lead = rng.choice(benign_replies).split()
-        words = text.split()
-        head = rng.randint(min(8, len(words)), min(40, len(words)))
-        return " ".join(lead[len(lead) - rng.randint(0, min(40, len(lead))):] + words[:head])
-
+    benign_requests = [r.row.text for r in rows
+                       if r.row.kind == "request" and not r.row.harmful and r.split == "train"
+                       and len(r.row.text) < 200]
     out: list[Example] = []
     for i, r in enumerate(rows):
         row = r.row
-        as_reply: list[str] = []
         if row.kind == "reply":
             out.append(Example(row.text, row.prompt, row.harmful, row.hazard, i))
             if row.harmful and rng.random() < config.swap_share:
                 out.append(Example(row.text, rng.choice(benign_requests), True, row.hazard, i))
-            as_reply.append(row.prompt or rng.choice(benign_requests))
         else:
             out.append(Example(row.text, None, row.harmful, row.hazard, i))
             if row.kind == "statement" and rng.random() < config.statement_reply_share:
-                as_reply.append(rng.choice(benign_requests))
-                out.append(Example(row.text, as_reply[0], row.harmful, row.hazard, i))
+                out.append(Example(row.text, rng.choice(benign_requests), row.harmful,
+                                   row.hazard, i))
             out += [Example(copy.text, None, row.harmful, row.hazard, i)
                     for copy in counterfactuals(row, config.counterfactual_copies, rng)]
-        if as_reply and benign_replies and rng.random() < config.stream_share:
-            prompt = as_reply[0] if rng.random() < 0.5 else rng.choice(benign_requests)
-            out.append(Example(stream_window(row.text), prompt, row.harmful, row.hazard, i))
     if not config.refusal_pairs:
         return out
     harmful = [i for i, r in enumerate(rows)
@@ -177,69 +159,37 @@ def examples_of(rows: list[_Row], config: FinetuneConfig) -> list[Example]:
 # --------------------------------------------------------------------------- torch model
 
 
-def _bert_layers(encoder: HarmEncoder, start: int, stop: int) -> nn.ModuleList:
-    """The encoder's layers ``start..stop`` as transformers' ``BertLayer`` modules."""
-    from transformers import BertConfig
-    from transformers.models.bert.modeling_bert import BertLayer
-
-    e5 = encoder.base.config
-    config = BertConfig(hidden_size=e5.hidden, num_attention_heads=e5.heads,
-                        intermediate_size=e5.intermediate, layer_norm_eps=e5.eps,
-                        hidden_act="gelu", attn_implementation="eager")
-    layers = nn.ModuleList(BertLayer(config) for _ in range(start, stop))
-    for k, layer in enumerate(layers):
-        prefix = f"encoder.layer.{start + k}."
-        layer.load_state_dict({name[len(prefix):]: torch.from_numpy(np.array(value))
-                               for name, value in encoder.tensors.items()
-                               if name.startswith(prefix)})
-    return layers
-
-
-def attention_bias(mask: torch.Tensor, pool_from: torch.Tensor) -> torch.Tensor:
-    """``(batch, 1, length, length)``, added to the attention scores: no token attends to
-    padding, and a request's tokens (before ``pool_from``) do not attend to its reply's, as
-    when the gateway reads the request first and the reply after it (gateway/judges/bert.py)."""
-    at = torch.arange(mask.shape[1])
-    start = pool_from[:, None, None]
-    blocked = (mask[:, None, :] == 0) | ((at[None, :, None] < start) & (at[None, None, :] >= start))
-    return blocked[:, None].float() * torch.finfo(torch.float32).min
-
-
-def _run(layers: nn.ModuleList, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    for layer in layers:
-        out = layer(x, attention_mask=bias)
-        x = out[0] if isinstance(out, tuple) else out
-    return x
-
-
-def _embedded(encoder: HarmEncoder, ids: np.ndarray) -> torch.Tensor:
-    """The input states (word, position, LayerNorm), by the gateway's numpy code."""
-    return torch.from_numpy(encoder.bert.embed(ids))
-
-
-def _batch(encoder: HarmEncoder, inputs: list[Segments]
-           ) -> tuple[np.ndarray, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Padded ids, mask, pool (the reply's tokens, or all of a request's) and pool_from."""
-    ids, mask = pad_batch([s.ids for s in inputs], encoder.base.config.pad)
-    pool_from = np.array([s.pool_from for s in inputs])
-    pool = mask * (np.arange(mask.shape[1])[None, :] >= pool_from[:, None])
-    return (ids, torch.from_numpy(mask), torch.from_numpy(pool.astype(np.float32)),
-            torch.from_numpy(pool_from))
-
-
 class _Top(nn.Module):
     """The trained part: BERT layers ``frozen..layers`` and the two heads."""
 
     def __init__(self, encoder: HarmEncoder, config: FinetuneConfig) -> None:
         super().__init__()
-        self.layers = _bert_layers(encoder, config.frozen, config.layers)
-        self.dropout = nn.Dropout(0.1)
-        self.harm = nn.Linear(encoder.dim, 1)
-        self.hazard = nn.Linear(encoder.dim, len(HAZARD_LABELS))
+        from transformers import BertConfig
+        from transformers.models.bert.modeling_bert import BertLayer
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, pool: torch.Tensor,
-                pool_from: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = _run(self.layers, x, attention_bias(mask, pool_from))
+        e5 = encoder.base
+        bert_config = BertConfig(hidden_size=e5.config.hidden,
+                                 num_attention_heads=e5.config.heads,
+                                 intermediate_size=e5.config.intermediate,
+                                 layer_norm_eps=e5.config.eps, hidden_act="gelu",
+                                 attn_implementation="eager")
+        self.layers = nn.ModuleList(BertLayer(bert_config)
+                                    for _ in range(config.frozen, config.layers))
+        for k, layer in enumerate(self.layers):
+            prefix = f"encoder.layer.{config.frozen + k}."
+            state = {name[len(prefix):]: torch.from_numpy(np.array(value))
+                     for name, value in encoder.tensors.items() if name.startswith(prefix)}
+            layer.load_state_dict(state)
+        self.dropout = nn.Dropout(0.1)
+        self.harm = nn.Linear(e5.config.hidden, 1)
+        self.hazard = nn.Linear(e5.config.hidden, len(HAZARD_LABELS))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, pool: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        bias = ((1.0 - mask) * torch.finfo(x.dtype).min)[:, None, None, :]
+        for layer in self.layers:
+            out = layer(x, attention_mask=bias)
+            x = out[0] if isinstance(out, tuple) else out
         pooled = (x * pool[..., None]).sum(1) / pool.sum(1, keepdim=True).clamp(min=1.0)
         pooled = self.dropout(pooled)
         return self.harm(pooled).squeeze(-1), self.hazard(pooled)
@@ -251,7 +201,6 @@ class _LowerCache:
 
     def __init__(self, path: Path, encoder: HarmEncoder, inputs: list[Segments],
                  needed: np.ndarray, frozen: int, progress: Progress | None) -> None:
-        self._encoder = encoder
         self.lengths = np.array([len(s.ids) for s in inputs])
         self.slot = np.full(len(inputs), -1)
         self.slot[needed] = np.arange(len(needed))
@@ -261,14 +210,14 @@ class _LowerCache:
             if self.states.shape[0] == self.offsets[-1]:
                 return
         states = np.zeros((int(self.offsets[-1]), encoder.dim), np.float16)
-        lower = _bert_layers(encoder, 0, frozen).eval()
+        lower = _lower_model(encoder, frozen)
         order = needed[np.argsort(self.lengths[needed], kind="stable")]
         for start in range(0, len(order), 64):
             batch = order[start:start + 64]
-            ids, mask, _, pool_from = _batch(encoder, [inputs[i] for i in batch])
+            ids, mask = pad_batch([inputs[i].ids for i in batch], encoder.base.config.pad)
             with torch.inference_mode():
-                hidden = _run(lower, _embedded(encoder, ids),
-                              attention_bias(mask, pool_from)).numpy()
+                hidden = lower(input_ids=torch.from_numpy(ids),
+                               attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
             for j, i in enumerate(batch):
                 at = self.offsets[self.slot[i]]
                 states[at:at + self.lengths[i]] = hidden[j, :self.lengths[i]]
@@ -280,14 +229,36 @@ class _LowerCache:
         self.states = np.load(path, mmap_mode="r")
 
     def batch(self, index: list[int], inputs: list[Segments]
-              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The frozen layers' output of ``index``, with its mask, pool and pool_from."""
-        _, mask, pool, pool_from = _batch(self._encoder, [inputs[i] for i in index])
-        x = np.zeros((*mask.shape, self.states.shape[1]), np.float32)
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        length = int(max(self.lengths[index]))
+        x = np.zeros((len(index), length, self.states.shape[1]), np.float32)
+        mask = np.zeros((len(index), length), np.float32)
+        pool = np.zeros((len(index), length), np.float32)
         for j, i in enumerate(index):
             n, at = self.lengths[i], self.offsets[self.slot[i]]
             x[j, :n] = self.states[at:at + n]
-        return torch.from_numpy(x), mask, pool, pool_from
+            mask[j, :n] = 1.0
+            pool[j, inputs[i].pool_from:n] = 1.0
+        return torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(pool)
+
+
+def _lower_model(encoder: HarmEncoder, frozen: int) -> nn.Module:
+    """The embeddings and bottom ``frozen`` layers as a transformers BertModel (faster than
+    the numpy runtime for a bulk pass)."""
+    from transformers import BertConfig, BertModel
+
+    c = encoder.base.config
+    model = BertModel(BertConfig(vocab_size=c.vocab, hidden_size=c.hidden,
+                                 num_hidden_layers=frozen, num_attention_heads=c.heads,
+                                 intermediate_size=c.intermediate, layer_norm_eps=c.eps,
+                                 max_position_embeddings=c.max_positions, type_vocab_size=2,
+                                 hidden_act="gelu", pad_token_id=c.pad,
+                                 attn_implementation="eager"), add_pooling_layer=False)
+    state = {k: torch.from_numpy(np.array(v)) for k, v in encoder.tensors.items()
+             if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < frozen}
+    state["embeddings.word_embeddings.weight"] = torch.from_numpy(encoder.base.word.dense())
+    model.load_state_dict(state, strict=False)
+    return model.eval()
 
 
 def _epoch_order(weights: np.ndarray, config: FinetuneConfig, epoch: int,
@@ -370,7 +341,8 @@ def finetune(rows: list[_Row], encoder_config: EncoderConfig, config: FinetuneCo
     while step < total:
         epoch, k = divmod(step, steps_per_epoch)
         batch = orders[epoch][k]
-        harm, hazard = model(*cache.batch(batch, inputs))
+        x, mask, pool = cache.batch(batch, inputs)
+        harm, hazard = model(x, mask, pool)
         y = labels[batch]
         loss = nn.functional.binary_cross_entropy_with_logits(harm, y)
         named = (y > 0) & (hazards[batch] > 0)
@@ -423,17 +395,21 @@ def _export(model: _Top, encoder: HarmEncoder, config: FinetuneConfig) -> HarmEn
 def pooled_states(encoder: HarmEncoder, prompts: list[str | None], texts: list[str],
                   progress: Progress | None = None, batch_size: int = 64) -> np.ndarray:
     """:meth:`HarmEncoder.embed` through torch, for scoring many rows at build time."""
-    layers = _bert_layers(encoder, 0, encoder.config.layers).eval()
+    model = _lower_model(encoder, encoder.config.layers)
     inputs = encoder.segments_batch(prompts, texts)
     order = np.argsort([len(s.ids) for s in inputs], kind="stable")
     out = np.zeros((len(inputs), encoder.dim), np.float32)
     for start in range(0, len(order), batch_size):
         batch = order[start:start + batch_size]
-        ids, mask, pool, pool_from = _batch(encoder, [inputs[i] for i in batch])
+        ids, mask = pad_batch([inputs[i].ids for i in batch], encoder.base.config.pad)
+        pool = mask.copy()
+        for row, i in enumerate(batch):
+            pool[row, :inputs[i].pool_from] = 0.0
         with torch.inference_mode():
-            hidden = _run(layers, _embedded(encoder, ids), attention_bias(mask, pool_from))
-            out[batch] = ((hidden * pool[..., None]).sum(1)
-                          / pool.sum(1, keepdim=True).clamp(min=1.0)).numpy()
+            hidden = model(input_ids=torch.from_numpy(ids),
+                           attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
+        out[batch] = (hidden * pool[..., None]).sum(1) / np.maximum(pool.sum(1, keepdims=True),
+                                                                     1.0)
         if progress:
             progress("scoring", min(start + batch_size, len(order)), len(order))
     return out
