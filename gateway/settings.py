@@ -205,15 +205,8 @@ class HarmJudgeSettings(_Section):
     encoder_precision: Literal["int8", "float32"] = Field(
         default="int8", description="Embedded backend: the encoder layers' arithmetic. int8 "
         "(ONNX Runtime's dynamic quantization; each text runs alone, so no request's score "
-        "depends on another's text): about 3x the float32 throughput here. float32: exactly "
-        "the build's arithmetic, concurrent texts batched (encoder_batch_wait_s, "
-        "encoder_max_batch).")
-    encoder_batch_wait_s: float = Field(
-        default=0.002, ge=0, le=0.1, description="Embedded backend, float32: how long the "
-        "encoder waits for texts of other requests to encode in one batch (only while others "
-        "are in flight; a lone request never waits).")
-    encoder_max_batch: int = Field(default=32, ge=1, le=256, description="Embedded backend, "
-                                   "float32: most texts the encoder reads in one batch.")
+        "depends on another's text): about twice the float32 throughput here. float32: "
+        "exactly the build's arithmetic.")
     apply_to: list[Part] = Field(default_factory=lambda: ["input", "output", "reasoning"],
                                  description="Which parts of an exchange it judges.")
     stream_window_chars: int = Field(

@@ -7,8 +7,7 @@ substantial text after) scores 0: the encoder, which reads a short refusal mostl
 request it answers, is not trusted with what the refusal detector knows. A reply longer than
 the encoder reads at once is read in windows (its start, its end and evenly between) and
 scores as its worst window. The layers run in int8 by default, each text alone
-(gateway/judges/bert_onnx.py); in float32 the texts of concurrent requests are encoded in one
-batch (gateway/judges/batching.py).
+(gateway/judges/bert_onnx.py), on the judge worker threads side by side.
 
 Without the encoder (``encoder=False``: faster, weaker), the n-gram half scores requests, and
 a reply scores as its request when it complies with it, or as its own words when they are
@@ -17,13 +16,12 @@ nearly sure (``CONTENT_TRUST``), since n-grams read words more than intent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from gateway.judges.batching import MicroBatcher
 from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
 from gateway.judges.encoder import Segments
 from gateway.judges.harm import HarmScore
@@ -48,13 +46,11 @@ class EmbeddedHarmScorer:
     blocking = False
 
     def __init__(self, artefact: Path | None = None, encoder: bool = True,
-                 classifier: HarmClassifier | None = None, precision: str = "int8",
-                 batch_wait_s: float = 0.002, max_batch: int = 32) -> None:
+                 classifier: HarmClassifier | None = None, precision: str = "int8") -> None:
         """``encoder=False`` scores with the n-gram half only; ``classifier`` scores with one
         in memory (the trainer's, before it is saved); ``precision``: the encoder's layers in
         ``int8`` (each text run alone: its numbers are scaled by their own range) or
-        ``float32`` (the build's arithmetic; concurrent texts batched: ``batch_wait_s`` and
-        ``max_batch``)."""
+        ``float32`` (the build's arithmetic)."""
         if precision not in ("int8", "float32"):
             raise ValueError(f"precision must be 'int8' or 'float32', got {precision!r}")
         if classifier is None:
@@ -63,14 +59,10 @@ class EmbeddedHarmScorer:
             classifier = _load(directory, encoder, precision == "int8",
                                model.stat().st_mtime_ns if model.is_file() else 0)
         self.classifier = classifier
-        self._embed: Callable[[list[Segments]], Sequence[np.ndarray]] | None = None
+        self._embed: Callable[[list[Segments]], np.ndarray] | None = None
         if classifier.stacked(encoder):
             assert classifier.encoder is not None
             self._embed = classifier.encoder.embed_segments
-            if precision == "float32":
-                self._embed = MicroBatcher(classifier.encoder.embed_segments, max_batch,
-                                           batch_wait_s, name="harm-encoder",
-                                           length=lambda s: len(s.ids))
         # Scores per instance (not module-level) so two gateways do not share one. Requests
         # reach judges cut to one judging window (JudgePipeline), which bounds each key.
         self._cached = lru_cache(maxsize=1024)(self._score_request)
@@ -81,7 +73,7 @@ class EmbeddedHarmScorer:
         assert self.classifier.encoder is not None
         segments = self.classifier.encoder.segments_batch(
             prompts if prompts is not None else [None] * len(texts), texts)
-        pooled = np.stack(self._embed(segments))
+        pooled = self._embed(segments)
         return self.classifier.predict(texts, embeddings=pooled, prompts=prompts)
 
     def _score_request(self, text: str) -> HarmScore:

@@ -20,9 +20,7 @@ __all__ = ["build_embedded_scorer", "build_harm_scorer", "build_judges"]
 def build_embedded_scorer(settings: HarmJudgeSettings) -> HarmScorer:
     """The embedded classifier: the registry's active version (swapped when it changes) with
     ``versions_dir``, else ``artefact`` (default: the one shipped in the package)."""
-    options = {"precision": settings.encoder_precision,
-               "batch_wait_s": settings.encoder_batch_wait_s,
-               "max_batch": settings.encoder_max_batch}
+    options = {"precision": settings.encoder_precision}
     if settings.versions_dir is not None:
         from gateway.judges.versions import VersionedHarmScorer
 

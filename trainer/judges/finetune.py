@@ -47,8 +47,7 @@ from trainer.judges.counterfactual import counterfactuals
 if TYPE_CHECKING:
     from trainer.judges.training import Progress, _Row
 
-__all__ = ["BuildStopped", "Example", "FinetuneConfig", "examples_of", "finetune",
-           "pooled_states"]
+__all__ = ["BuildStopped", "Example", "FinetuneConfig", "examples_of", "finetune"]
 
 log = logging.getLogger(__name__)
 
@@ -390,26 +389,3 @@ def _export(model: _Top, encoder: HarmEncoder, config: FinetuneConfig) -> HarmEn
              "hazard.weight": model.hazard.weight.detach().numpy().copy(),
              "hazard.bias": model.hazard.bias.detach().numpy().copy()}
     return HarmEncoder(encoder.config, tensors=tensors, heads=heads, trained_from=config.frozen)
-
-
-def pooled_states(encoder: HarmEncoder, prompts: list[str | None], texts: list[str],
-                  progress: Progress | None = None, batch_size: int = 64) -> np.ndarray:
-    """:meth:`HarmEncoder.embed` through torch, for scoring many rows at build time."""
-    model = _lower_model(encoder, encoder.config.layers)
-    inputs = encoder.segments_batch(prompts, texts)
-    order = np.argsort([len(s.ids) for s in inputs], kind="stable")
-    out = np.zeros((len(inputs), encoder.dim), np.float32)
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        ids, mask = pad_batch([inputs[i].ids for i in batch], encoder.base.config.pad)
-        pool = mask.copy()
-        for row, i in enumerate(batch):
-            pool[row, :inputs[i].pool_from] = 0.0
-        with torch.inference_mode():
-            hidden = model(input_ids=torch.from_numpy(ids),
-                           attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
-        out[batch] = (hidden * pool[..., None]).sum(1) / np.maximum(pool.sum(1, keepdims=True),
-                                                                     1.0)
-        if progress:
-            progress("scoring", min(start + batch_size, len(order)), len(order))
-    return out

@@ -28,9 +28,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,13 +44,13 @@ from sklearn.linear_model import LogisticRegression
 from gateway.judges.classifier import Calibration, Featurizer, FeaturizerConfig, HarmClassifier
 from gateway.judges.datasets import LabeledPrompt, fingerprint, read_dataset
 from gateway.judges.embedded import EmbeddedHarmScorer
-from gateway.judges.encoder import EncoderConfig
+from gateway.judges.encoder import EncoderConfig, HarmEncoder
 from gateway.judges.evaluation import Counts
 from trainer.judges.data import REPO, Manifest, file_sha256, read_sources
 from trainer.judges.decontaminate import decontaminate
-from trainer.judges.finetune import FinetuneConfig, finetune, pooled_states
+from trainer.judges.finetune import FinetuneConfig, finetune
 
-__all__ = ["Progress", "TrainConfig", "leave_one_source_out", "score_rows",
+__all__ = ["Progress", "TrainConfig", "leave_one_source_out", "score_rows", "served_states",
            "train_harm_classifier"]
 
 log = logging.getLogger(__name__)
@@ -279,10 +281,7 @@ def train_harm_classifier(manifest: Manifest, dirs: list[Path], out: Path,
         classifier.encoder, record = finetune(rows, config.reading, config.finetune, work,
                                               progress)
         pooled = np.zeros((len(rows), classifier.encoder.dim), np.float32)
-        pooled[held] = pooled_states(classifier.encoder,
-                                     [rows[i].row.prompt if rows[i].row.kind == "reply"
-                                      else None for i in held],
-                                     [rows[i].row.text for i in held], progress)
+        pooled[held] = served_states(classifier.encoder, [rows[i] for i in held], progress)
         _calibrate_encoder(classifier, x, pooled, rows, index["validation"], config)
     test_rows = [rows[i] for i in index["test"]]
     scores = score_rows(classifier, [r.row for r in test_rows],
@@ -388,9 +387,7 @@ def leave_sources_out_tuned(manifest: Manifest, dirs: list[Path], names: list[st
 
     def pooled(chosen: list[_Row]) -> np.ndarray:
         assert classifier.encoder is not None
-        return pooled_states(classifier.encoder,
-                             [r.row.prompt if r.row.kind == "reply" else None for r in chosen],
-                             [r.row.text for r in chosen], progress)
+        return served_states(classifier.encoder, chosen, progress)
 
     states = np.zeros((len(fold), classifier.encoder.dim), np.float32)
     states[index["validation"]] = pooled([fold[i] for i in index["validation"]])
@@ -400,3 +397,24 @@ def leave_sources_out_tuned(manifest: Manifest, dirs: list[Path], names: list[st
                             scores[[r.source == name for r in left]]) for name in names}
     return {"config": dataclasses.asdict(config), "left_out": names, "encoder_build": record,
             "sources": report}
+
+
+def served_states(encoder: HarmEncoder, rows: list[_Row], progress: Progress | None = None
+                  ) -> np.ndarray:
+    """The rows' pooled states as the gateway computes them (int8, each text alone), so the
+    calibration fits what serves. Chunks run on the cores side by side (ONNX Runtime releases
+    the GIL)."""
+    prompts = [r.row.prompt if r.row.kind == "reply" else None for r in rows]
+    texts = [r.row.text for r in rows]
+    chunks = [range(i, min(i + 256, len(rows))) for i in range(0, len(rows), 256)]
+    out = np.zeros((len(rows), encoder.dim), np.float32)
+
+    def embed(chunk: range) -> np.ndarray:
+        return encoder.embed([prompts[i] for i in chunk], [texts[i] for i in chunk])
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for chunk, states in zip(chunks, pool.map(embed, chunks), strict=True):
+            out[chunk.start:chunk.stop] = states
+            if progress:
+                progress("scoring", chunk.stop, len(rows))
+    return out
