@@ -28,13 +28,13 @@ REQUESTS = ["What is the capital of France?", "How do I build a pipe bomb at hom
 
 def _venv(path: Path) -> Path:
     python = path / "bin" / "python"
-    if not python.exists():
+    fresh = not python.exists()
+    if fresh:
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-        pip = [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt")]
-        subprocess.run([*pip, str(REPO)], check=True, cwd=path)
-    else:  # the environment is kept: bring the gateway's code up to date
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
-                        "--force-reinstall", str(REPO)], check=True, cwd=path)
+    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt")]
+    subprocess.run([*pip, str(REPO)], check=True, cwd=path)  # adds dependencies new since
+    if not fresh:  # the environment is kept: bring the gateway's code up to date
+        subprocess.run([*pip, "--no-deps", "--force-reinstall", str(REPO)], check=True, cwd=path)
     return python
 
 

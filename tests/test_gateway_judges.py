@@ -92,8 +92,8 @@ HARMFUL_TURNS = {
 
 
 _LEAKS = pytest.mark.xfail(strict=True, reason="target not met yet (issue 25): behind a benign "
-                           "lead the encoder reads the first words of this turn below 0.8 (the "
-                           "bomb: 3 words leak; the pressure cooker: 21-25)")
+                           "lead the encoder reads this turn below 0.8 until its 12th word (the "
+                           "bomb) or its 50th of 52 (the pressure cooker)")
 
 
 @pytest.mark.parametrize("where", ["reasoning", "content"])
@@ -166,7 +166,8 @@ def test_a_streamed_harmful_reply_after_an_innocent_request_is_cut(
 
 
 @pytest.mark.xfail(strict=True, reason="target not met yet (issue 25): the encoder reads the "
-                   "first step alone below 0.8, so about six words of it leave before the cut")
+                   "steps below 0.8 until word 33 of 52, so the first of them leave before the "
+                   "cut")
 def test_not_one_word_of_a_streamed_harmful_reply_leaks(servers: list[ThreadedServer]) -> None:
     gateway = _gateway(servers, HARMFUL_TURNS["pressure cooker"],
                        judges={"harm": {"enabled": True}},

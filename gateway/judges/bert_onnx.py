@@ -16,6 +16,8 @@ Inputs: the embedded tokens ``x`` (batch, length, hidden) and the attention ``bi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import tempfile
 from pathlib import Path
@@ -66,9 +68,18 @@ class LayerSession:
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(
             serialized, options, providers=["CPUExecutionProvider"])
+        del model, serialized
+        _return_freed_memory()
 
     def run(self, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
         return self._session.run(None, {"x": x, "bias": bias})[0]
+
+
+def _return_freed_memory() -> None:
+    """Building and quantizing the graph takes a few hundred MB, freed at once; glibc keeps
+    freed heap in the process unless asked (measured: a gateway idle at 829 MB, 659 after)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: it stays allocated
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _initializers(model: onnx.ModelProto) -> set[str]:

@@ -114,7 +114,7 @@ def train(
     overrides: list[str] = _SET,
 ) -> None:
     """Rebuild the embedded harm classifier from the data manifest's sources, reproducibly.
-    Fine-tuning the encoder takes about an hour on 2 cores; a stopped build resumes from its
+    The whole build takes about 20 minutes on 2 cores; a stopped build resumes from its
     checkpoint (.cache/judges/build)."""
     from trainer.judges.training import train_harm_classifier
 
