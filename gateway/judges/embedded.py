@@ -16,14 +16,10 @@ nearly sure (``CONTENT_TRUST``), since n-grams read words more than intent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from gateway.judges.classifier import ARTEFACT_DIR, HarmClassifier
-from gateway.judges.encoder import Segments
 from gateway.judges.harm import HarmScore
 from gateway.judges.refusal import detect_refusal
 
@@ -59,21 +55,16 @@ class EmbeddedHarmScorer:
             classifier = _load(directory, encoder, precision == "int8",
                                model.stat().st_mtime_ns if model.is_file() else 0)
         self.classifier = classifier
-        self._embed: Callable[[list[Segments]], np.ndarray] | None = None
-        if classifier.stacked(encoder):
-            assert classifier.encoder is not None
-            self._embed = classifier.encoder.embed_segments
+        self._encoder = classifier.encoder if classifier.stacked(encoder) else None
         # Scores per instance (not module-level) so two gateways do not share one. Requests
         # reach judges cut to one judging window (JudgePipeline), which bounds each key.
         self._cached = lru_cache(maxsize=1024)(self._score_request)
 
     def _score(self, prompts: list[str] | None, texts: list[str]) -> list[tuple[float, str]]:
-        if self._embed is None:
+        if self._encoder is None:
             return self.classifier.predict(texts, use_encoder=False)
-        assert self.classifier.encoder is not None
-        segments = self.classifier.encoder.segments_batch(
-            prompts if prompts is not None else [None] * len(texts), texts)
-        pooled = self._embed(segments)
+        pooled = self._encoder.embed_segments(self._encoder.segments_batch(
+            prompts if prompts is not None else [None] * len(texts), texts))
         return self.classifier.predict(texts, embeddings=pooled, prompts=prompts)
 
     def _score_request(self, text: str) -> HarmScore:
@@ -84,12 +75,11 @@ class EmbeddedHarmScorer:
         return self._cached(prompt)
 
     def score_response(self, prompt: str, response: str) -> HarmScore:
-        if self._embed is None:
+        if self._encoder is None:
             return self._score_ngrams(prompt, response)
         if detect_refusal(response).kind == "full":  # a refusal complies with nothing
             return HarmScore(0.0)
-        assert self.classifier.encoder is not None
-        windows = self.classifier.encoder.windows(response)
+        windows = self._encoder.windows(response)
         score, hazard = max(self._score([prompt] * len(windows), windows))
         return HarmScore(score, hazard if score >= 0.5 else "none")
 
