@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--precision", choices=["int8", "float32"], default=None,
                         help="the encoder's arithmetic (default: the scorer's, int8)")
     args = parser.parse_args()
+    # Without --precision the call is the older checkouts' too (they have no such argument).
     scorer = (EmbeddedHarmScorer(args.artefact, precision=args.precision) if args.precision
               else EmbeddedHarmScorer(args.artefact))
     trained = scorer.classifier.trained_on()

@@ -9,11 +9,13 @@ independently (an item's result may not depend on its batch mates) and must be s
 from the batcher's worker threads. Batches are cut in arrival order: a caller never waits for
 a batch holding only calls queued after its own.
 
-Why. Judging runs on worker threads, one request each, and the harm judge's encoder is a small
-transformer: a forward pass over N short texts in one batch costs less than N forwards of one
-text (the per-layer Python and numpy overhead is paid once, the matrix products are wider), so
-under load the texts of concurrent requests are encoded together. No asyncio: the callers are
-threads, blocked on an event while a worker thread runs the batch.
+Why. Judging runs on worker threads, one request each, and a small transformer's forward pass
+over N short texts in one batch can cost less than N forwards of one text (the per-layer
+overhead is paid once, the matrix products are wider). The gateway does not use it now: its
+harm encoder runs int8 on ONNX Runtime, which cannot batch without one text's range scaling
+another's numbers, and in float32 threads beat one batching worker on this machine
+(``bench/batching.py`` measures both). No asyncio: the callers are threads, blocked on an
+event while a worker thread runs the batch.
 
 The wait. Batches form by themselves while a worker is busy: what arrives meanwhile is the next
 batch. A worker that picks up a call may also wait up to ``max_wait_s`` (milliseconds) for more,
